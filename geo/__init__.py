@@ -1,0 +1,4 @@
+"""Geography for Planmap: names, the gazetteer and geocoders, coordinate systems, geometry.
+
+Knows nothing about maps or apps.
+"""
