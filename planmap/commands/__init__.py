@@ -1,0 +1,1 @@
+"""Subcommands of ``planmap``: each module has ``register(subparsers)``."""
