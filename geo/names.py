@@ -1,0 +1,383 @@
+"""Normalisation of place names and of report text.
+
+Real reports arrive in Traditional characters with pinyin annotations after many characters
+(``區(qū)``, ``發(fā)``), with mojibake next to quotation marks (``?!``, ``眲?(chuàng)``) and with
+a mix of full-width and ASCII punctuation. Everything here is pure string work.
+
+Pipeline of :func:`normalize_text` (in this order, because pinyin detection needs the
+original Han characters and parentheses):
+
+1. :func:`strip_pinyin`, after dropping characters lost to mojibake with their annotation;
+2. drop the other mojibake fragments (see :func:`drop_mojibake`);
+3. :func:`unify_width`;
+4. :func:`to_simplified` (OpenCC ``t2s``).
+
+Name keys and suffix variants
+-----------------------------
+:func:`normalize_name` gives the *exact* key of a name. :func:`name_variants` adds keys made by
+removing or swapping a generic suffix (``站``, ``地铁站``, ``片区``, ``区``, ``街道``, ``社区``)
+and gives each key a penalty: 0 for the exact key, 1 for a swapped suffix of the same group
+(``罗湖站`` <-> ``罗湖地铁站``), 2 for the bare stem (``罗湖``). ``口岸`` (port) is deliberately
+*not* a generic suffix: ``莲塘口岸`` is a border crossing, ``莲塘`` is a metro station and a
+subdistrict, so ``莲塘口岸`` never yields the key ``莲塘``. The geocoder ranks exact keys before
+variants, so an exact name always wins over a suffix variant. :func:`name_keys` is the plain set.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import opencc
+
+__all__ = [
+    "drop_mojibake",
+    "name_keys",
+    "name_variants",
+    "normalize_name",
+    "normalize_text",
+    "split_suffix",
+    "strip_pinyin",
+    "to_simplified",
+    "unify_width",
+]
+
+# --- pinyin -------------------------------------------------------------------------------
+
+_INITIALS = "zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw]"
+_FINALS = (
+    "iang|iong|uang|ang|eng|ing|ong|ian|iao|uai|uan|van|ai|an|ao|ei|en|er|ia|ie|in|iu|ou|"
+    "ua|ue|ui|un|uo|ve|vn|a|e|i|o|u|v"
+)
+_SYLLABLE = re.compile(rf"(?:{_INITIALS})?(?:{_FINALS})")
+_TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿĀÁǍÀĒÉĚÈĪÍǏÌŌÓǑÒŪÚǓÙǕǗǙǛÜ"
+# A parenthesised group of Latin letters (with tone marks) and an optional tone digit, in
+# ASCII or full-width parentheses, glued to the preceding character.
+_PAREN_GROUP = re.compile(rf"(?<=\S)[(（]([A-Za-z{_TONE_VOWELS}]{{1,6}}[1-5]?)[)）]")
+# Uppercase toneless acronyms that happen to spell a pinyin syllable.
+_ACRONYMS = frozenset({"AI"})
+
+
+def _is_han(char: str) -> bool:
+    code = ord(char)
+    return (
+        0x4E00 <= code <= 0x9FFF
+        or 0x3400 <= code <= 0x4DBF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x20000 <= code <= 0x3134F
+    )
+
+
+def _base_syllable(group: str) -> str:
+    """Return ``group`` lower-cased without tone marks or tone digit (ü becomes v)."""
+    group = group.lower().replace("ü", "v").rstrip("12345")
+    decomposed = unicodedata.normalize("NFD", group)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    # NFD turns ǖ into u + marks; restore the v the tone mark was on.
+    return plain.replace("u\u0308", "v") if "\u0308" in decomposed else plain
+
+
+def _is_annotation(group: str, before: str) -> bool:
+    base = _base_syllable(group)
+    if not _SYLLABLE.fullmatch(base):
+        return False
+    toned = any(c in _TONE_VOWELS for c in group) or group[-1].isdigit()
+    if toned:
+        # A tone mark is unambiguous: strip after anything, including mojibake (`崿F(xiàn)`).
+        return True
+    # Toneless: only after a Han character, never a one-letter label `(A)` or an acronym.
+    return _is_han(before) and len(base) >= 2 and group not in _ACRONYMS
+
+
+def strip_pinyin(text: str) -> str:
+    """Remove pinyin annotations glued to the preceding character.
+
+    ``區(qū)`` -> ``區``, ``發（FA）`` -> ``發``. A group is removed when it is one valid pinyin
+    syllable and either carries a tone (mark or digit 1-5) or is toneless and follows a Han
+    character. Real parenthesised content stays: ``(蓮塘段)``, ``(中國·深圳)``, ``(5G-A)``,
+    ``Deepseek-R1 (671B)``, one-letter labels ``(A)`` and the acronym ``(AI)``.
+
+    Parameters
+    ----------
+    text : str
+        Any text.
+
+    Returns
+    -------
+    str
+        The text without annotations.
+    """
+
+    def repl(match: re.Match[str]) -> str:
+        before = text[match.start() - 1]
+        return "" if _is_annotation(match.group(1), before) else match.group(0)
+
+    return _PAREN_GROUP.sub(repl, text)
+
+
+# --- mojibake -----------------------------------------------------------------------------
+
+_REPLACEMENT = re.compile("[\ufffd\ufffc]")
+# `制高點?!?月`, `費改?!眲`, `城區(qū)?!编`: runs of two or more ASCII ?/! after a Han
+# character, a closing quote or an annotation's parenthesis are UTF-8 quotation marks
+# mis-decoded as GBK; Chinese writes `？！` for emphasis.
+_BANG_RUN = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff”’」』)）])[?!]{2,}")
+# `眲?chuàng)`, `崿F(xiàn)`, `膮^(qū)`: one ASCII character between a Han character and a
+# tone-marked annotation stood for the annotated character, lost to mojibake.
+# The opening parenthesis may itself be lost (`眲?chuàng)`, `域?qū)`).
+_LOST_ANNOTATED = re.compile(
+    rf"(?<=[\u3400-\u9fff])[!-'*-~][(（]?[A-Za-z]*[{_TONE_VOWELS}][A-Za-z]*[)）]"
+)
+# `內容 ?返回`: a question mark never opens a phrase; this one was an icon.
+_LEADING_QMARK = re.compile(r"(?:(?<=\s)|^)\?(?=[\u3400-\u9fff])", re.MULTILINE)
+
+
+def drop_mojibake(text: str) -> str:
+    """Remove mojibake fragments that can be recognised without guessing.
+
+    Dropped: replacement characters (U+FFFD, U+FFFC); one ASCII character between a Han
+    character and a tone-marked pinyin annotation, with the annotation (``眲?chuàng)``,
+    ``崿F(xiàn)``, ``膮^(qū)``: the annotated character was lost); runs of two or more ASCII
+    ``?``/``!`` after a Han character, closing quote or pinyin annotation (``制高點?!?月`` ->
+    ``制高點月``, ``城區(qū)?!编``); a ``?`` at the start of a phrase before a Han character
+    (``內容 ?返回``). Kept: ordinary question marks (``新路?2025``) and garbled
+    text that decodes to valid Han characters (``皬慕衲甑膮``), which cannot be told apart from
+    real text without a language model. The lost characters are not recovered.
+
+    Parameters
+    ----------
+    text : str
+        Text as received.
+
+    Returns
+    -------
+    str
+        The text without those fragments.
+    """
+    text = _REPLACEMENT.sub("", text)
+    text = _LOST_ANNOTATED.sub("", text)
+    text = _BANG_RUN.sub("", text)
+    return _LEADING_QMARK.sub("", text)
+
+
+# --- width, dashes, dots, quotes, whitespace ----------------------------------------------
+
+
+def _width_table() -> dict[int, str]:
+    table: dict[int, str] = {code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}
+    table[0x3000] = " "  # ideographic space
+    for code in list(range(0xF900, 0xFADA)) + list(range(0x2F00, 0x2FD6)):
+        # CJK compatibility ideographs and Kangxi radicals (PDF extraction) -> unified Han.
+        table[code] = unicodedata.normalize("NFKC", chr(code))
+    for dot in "・･‧∙⋅•ᐧ":
+        table[ord(dot)] = "·"
+    table.update({ord("「"): "“", ord("」"): "”", ord("『"): "‘", ord("』"): "’"})
+    table.update({ord("〝"): "“", ord("〞"): "”", ord("〟"): "”", ord("〜"): "~"})
+    for invisible in "\u200b\u200c\u200d\u2060\ufeff\u00ad":
+        table[ord(invisible)] = ""
+    for space in "\u00a0\u2002\u2003\u2009\u202f\t\f\v":
+        table[ord(space)] = " "
+    return table
+
+
+_WIDTH = _width_table()
+# Non-ASCII dashes, runs included (`——`), become one `-`; ASCII `--` is left alone.
+_DASH_RUN = re.compile("[\u2010-\u2015\u2043\u2212\ufe58\ufe63\uff0d]+")
+_SPACES = re.compile(r" {2,}")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def unify_width(text: str) -> str:
+    """Unify character widths, dashes, middle dots, quotes and whitespace.
+
+    Full-width ASCII letters, digits and punctuation become ASCII (``（５Ｇ－Ａ）`` ->
+    ``(5G-A)``); the ideographic space becomes a space; CJK compatibility ideographs and Kangxi
+    radicals become unified Han. CJK punctuation without an ASCII twin (``。、《》“”``) is kept.
+    Dashes become ``-`` (a run such as ``——`` becomes one ``-``; ASCII ``--`` stays); middle
+    dots become ``·``; corner quotes ``「」『』`` become ``“”‘’``. Runs of spaces collapse to
+    one, lines are stripped, and more than one blank line collapses to one (paragraphs survive).
+
+    Parameters
+    ----------
+    text : str
+        Any text.
+
+    Returns
+    -------
+    str
+        The unified text.
+    """
+    text = _DASH_RUN.sub("-", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = text.translate(_WIDTH)
+    text = _SPACES.sub(" ", text)
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+# --- Traditional -> Simplified ------------------------------------------------------------
+
+_CONVERTER: opencc.OpenCC | None = None
+
+
+def to_simplified(text: str) -> str:
+    """Convert Traditional Chinese to Simplified with OpenCC ``t2s`` (offline).
+
+    Parameters
+    ----------
+    text : str
+        Any text; non-Chinese characters pass through.
+
+    Returns
+    -------
+    str
+        The Simplified text.
+    """
+    global _CONVERTER
+    if _CONVERTER is None:
+        import opencc
+
+        _CONVERTER = opencc.OpenCC("t2s")
+    return _CONVERTER.convert(text)
+
+
+def normalize_text(text: str) -> str:
+    """Normalise a whole report: mojibake, pinyin, width, then Simplified characters.
+
+    Parameters
+    ----------
+    text : str
+        Report text as received.
+
+    Returns
+    -------
+    str
+        Clean Simplified text; see :func:`drop_mojibake` for what is dropped.
+    """
+    # Lost characters first (they need their annotation), then annotations, then the rest.
+    text = strip_pinyin(_LOST_ANNOTATED.sub("", text))
+    return to_simplified(unify_width(drop_mojibake(text)))
+
+
+# --- names --------------------------------------------------------------------------------
+
+# Hyphens are kept only between two non-ASCII characters (`蔡屋围-东门`); pinyin and English
+# drop them (`Sha-Tau-Kok` -> `shataukok`).
+_INNER_HYPHEN = re.compile(r"(?<=[^\x00-\x7f])-(?=[^\x00-\x7f])")
+
+
+@lru_cache(maxsize=65536)
+def normalize_name(name: str) -> str:
+    """Return the exact matching key of a place name.
+
+    :func:`normalize_text`, then lower-case, then remove spaces, apostrophes and punctuation;
+    a hyphen survives only between Chinese characters. ``Liantang Port`` -> ``liantangport``,
+    ``Luohu Kou'an`` -> ``luohukouan``, ``蓮塘口岸`` -> ``莲塘口岸``, ``蔡屋圍－東門`` ->
+    ``蔡屋围-东门``.
+
+    Parameters
+    ----------
+    name : str
+        A place name in any script, width or case.
+
+    Returns
+    -------
+    str
+        The key (may be empty for a name of only punctuation).
+    """
+    text = normalize_text(name).lower()
+    text = _INNER_HYPHEN.sub("\x00", text)
+    kept = []
+    for char in text:
+        if char == "\x00":
+            kept.append("-")
+        elif unicodedata.category(char)[0] not in "PZSC" or char in "+&#":
+            kept.append(char)
+    return "".join(kept)
+
+
+# Generic suffixes by group, longest first within the whole table. `口岸`/`port` is absent on
+# purpose: stripping it would change the place (莲塘口岸 is not 莲塘).
+_SUFFIX_GROUPS: dict[str, tuple[str, ...]] = {
+    "station": ("地铁站", "metrostation", "station", "站"),
+    "area": ("片区", "district", "area", "区"),
+    "subdistrict": ("街道", "subdistrict"),
+    "community": ("社区", "community"),
+}
+_SUFFIXES = sorted(
+    ((suffix, group) for group, items in _SUFFIX_GROUPS.items() for suffix in items),
+    key=lambda pair: -len(pair[0]),
+)
+
+
+def split_suffix(key: str) -> tuple[str, str | None]:
+    """Split a normalised key into its stem and generic suffix group.
+
+    Parameters
+    ----------
+    key : str
+        A key from :func:`normalize_name`.
+
+    Returns
+    -------
+    tuple of (str, str or None)
+        The stem and the suffix group (``"station"``, ``"area"``, ``"subdistrict"``,
+        ``"community"``), or ``(key, None)`` when there is no generic suffix or the stem would
+        be too short (one Han character or fewer than three Latin letters).
+    """
+    for suffix, group in _SUFFIXES:
+        if key.endswith(suffix):
+            stem = key[: -len(suffix)]
+            if suffix == "区" and stem.endswith(("社", "片")):  # 社区/片区 have own entries
+                continue
+            long_enough = len(stem) >= 2 if any(_is_han(c) for c in stem) else len(stem) >= 3
+            if long_enough:
+                return stem, group
+    return key, None
+
+
+def name_variants(name: str) -> dict[str, int]:
+    """Return the matching keys of a name with their penalties.
+
+    Parameters
+    ----------
+    name : str
+        A place name in any script.
+
+    Returns
+    -------
+    dict of str to int
+        ``{exact_key: 0}`` plus, for a name ending in a generic suffix, the other suffixes of
+        its group (penalty 1) and the bare stem (penalty 2). ``罗湖地铁站`` ->
+        ``{"罗湖地铁站": 0, "罗湖站": 1, "罗湖": 2}``; ``莲塘口岸`` -> ``{"莲塘口岸": 0}``.
+    """
+    key = normalize_name(name)
+    variants = {key: 0} if key else {}
+    stem, group = split_suffix(key)
+    if group is None:
+        return variants
+    latin = not any(_is_han(c) for c in stem)
+    for suffix in _SUFFIX_GROUPS[group]:
+        if any(_is_han(c) for c in suffix) != latin:
+            variants.setdefault(stem + suffix, 1)
+    variants.setdefault(stem, 2)
+    return variants
+
+
+def name_keys(name: str) -> set[str]:
+    """Return every matching key of a name: the exact key and its suffix variants.
+
+    Parameters
+    ----------
+    name : str
+        A place name in any script.
+
+    Returns
+    -------
+    set of str
+        Keys; ``罗湖站`` and ``罗湖地铁站`` share ``罗湖``; ``莲塘口岸`` gives only itself.
+        Use :func:`name_variants` to tell the exact key from the variants.
+    """
+    return set(name_variants(name))
