@@ -26,6 +26,7 @@ __all__ = [
     "NOMINATIM_COLUMNS",
     "OnlineSettings",
     "nominatim_reply_to_gdf",
+    "nominatim_request",
     "nominatim_search",
     "osm_features",
 ]
@@ -117,6 +118,46 @@ def nominatim_reply_to_gdf(reply: Any, *, query: str) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")[NOMINATIM_COLUMNS]
 
 
+def nominatim_request(
+    query: str,
+    *,
+    settings: OnlineSettings,
+    limit: int = 5,
+    viewbox: tuple[float, float, float, float] = LUOHU_VIEWBOX,
+    language: str = "zh-CN",
+    polygons: bool = True,
+) -> tuple[str, dict[str, str | int]]:
+    """The URL and parameters :func:`nominatim_search` sends (pure; also names its cache file).
+
+    Parameters are those of :func:`nominatim_search`.
+
+    Returns
+    -------
+    tuple of (str, dict)
+        The ``/search`` endpoint and the query parameters.
+
+    Raises
+    ------
+    ValueError
+        If ``query`` is empty or ``limit`` is out of range.
+    """
+    if not query.strip():
+        raise ValueError("nominatim_search: query is empty")
+    if not 1 <= limit <= _MAX_LIMIT:
+        raise ValueError(f"nominatim_search: limit={limit!r}, expected 1 to {_MAX_LIMIT}")
+    left, bottom, right, top = viewbox
+    params: dict[str, str | int] = {
+        "q": query.strip(),
+        "format": "jsonv2",
+        "polygon_geojson": int(polygons),
+        "limit": limit,
+        "viewbox": f"{left},{bottom},{right},{top}",
+        "bounded": 0,
+        "accept-language": language,
+    }
+    return settings.nominatim_url.rstrip("/") + "/search", params
+
+
 def nominatim_search(
     query: str,
     *,
@@ -156,21 +197,14 @@ def nominatim_search(
     NetworkError
         If online sources are disabled, or the request fails and no cached reply exists.
     """
-    if not query.strip():
-        raise ValueError("nominatim_search: query is empty")
-    if not 1 <= limit <= _MAX_LIMIT:
-        raise ValueError(f"nominatim_search: limit={limit!r}, expected 1 to {_MAX_LIMIT}")
-    left, bottom, right, top = viewbox
-    params = {
-        "q": query.strip(),
-        "format": "jsonv2",
-        "polygon_geojson": int(polygons),
-        "limit": limit,
-        "viewbox": f"{left},{bottom},{right},{top}",
-        "bounded": 0,
-        "accept-language": language,
-    }
-    url = settings.nominatim_url.rstrip("/") + "/search"
+    url, params = nominatim_request(
+        query,
+        settings=settings,
+        limit=limit,
+        viewbox=viewbox,
+        language=language,
+        polygons=polygons,
+    )
     reply = _http.get_json(url, params, settings=settings)
     return nominatim_reply_to_gdf(reply, query=query)
 
