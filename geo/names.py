@@ -266,6 +266,7 @@ def normalize_text(text: str) -> str:
 # Hyphens are kept only between two non-ASCII characters (`蔡屋围-东门`); pinyin and English
 # drop them (`Sha-Tau-Kok` -> `shataukok`).
 _INNER_HYPHEN = re.compile(r"(?<=[^\x00-\x7f])-(?=[^\x00-\x7f])")
+_SPACED_HYPHEN = re.compile(r"\s*-\s*")
 
 
 @lru_cache(maxsize=65536)
@@ -287,7 +288,7 @@ def normalize_name(name: str) -> str:
     str
         The key (may be empty for a name of only punctuation).
     """
-    text = normalize_text(name).lower()
+    text = _SPACED_HYPHEN.sub("-", normalize_text(name).lower())
     text = _INNER_HYPHEN.sub("\x00", text)
     kept = []
     for char in text:
