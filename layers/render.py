@@ -1,0 +1,466 @@
+"""Folium maps of the planning layers: one FeatureGroup + GeoJson per layer, legend, offline assets.
+
+Every text shown in a tooltip, popup, legend or layer switcher is HTML-escaped here, because
+folium's GeoJsonTooltip/GeoJsonPopup and Leaflet's layer control insert values as HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from enum import StrEnum
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from folium.template import Template
+from folium.utilities import JsCode
+
+from layers import assets
+from layers.styles import KINDS, Precision, Shape, Status, legend_entries, style_for
+
+
+class Basemap(StrEnum):
+    NONE = "none"
+    OSM = "osm"
+    CARTODB_POSITRON = "cartodb_positron"
+    AMAP = "amap"
+    SATELLITE = "satellite"
+
+
+_TILES: dict[Basemap, dict[str, Any]] = {
+    Basemap.OSM: {
+        "tiles": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "attr": "&copy; OpenStreetMap contributors",
+        "max_native_zoom": 19,
+    },
+    Basemap.CARTODB_POSITRON: {
+        "tiles": "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
+        "attr": "&copy; OpenStreetMap contributors &copy; CARTO",
+        "subdomains": "abcd",
+        "max_native_zoom": 20,
+    },
+    Basemap.AMAP: {
+        "tiles": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1"
+        "&style=8&x={x}&y={y}&z={z}",
+        "attr": "高德地图",
+        "subdomains": "1234",
+        "max_native_zoom": 18,
+    },
+    Basemap.SATELLITE: {
+        "tiles": "https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/"
+        "MapServer/tile/{z}/{y}/{x}",
+        "attr": "Esri, Maxar, Earthstar Geographics",
+        "max_native_zoom": 18,
+    },
+}
+
+#: layer -> (map group, title zh, title en). Order: the layer switcher's order.
+LAYERS: dict[str, tuple[str, str, str]] = {
+    "structure": ("Structure", "结构", "Structure"),
+    "metro_lines": ("Transport", "地铁线路", "Metro lines"),
+    "metro_stations": ("Transport", "地铁站", "Metro stations"),
+    "roads": ("Transport", "道路", "Roads"),
+    "ports": ("Ports", "口岸", "Ports"),
+    "zones": ("Zones", "片区", "Zones"),
+    "low_altitude": ("Low-altitude", "低空", "Low-altitude"),
+    "context": ("Context", "背景", "Context"),
+}
+#: bottom-to-top drawing order (the canvas draws in the order layers are added)
+_DRAW_ORDER = [
+    "context",
+    "zones",
+    "structure",
+    "roads",
+    "metro_lines",
+    "low_altitude",
+    "ports",
+    "metro_stations",
+]
+_BACKGROUND = "#e5e8ec"
+_HIGHLIGHT = "#e6007e"
+_PRECISION_LABEL = {
+    "surveyed": "测绘 surveyed",
+    "located": "有据定位 located",
+    "approximate": "近似 approximate",
+    "schematic": "示意 schematic (not an extent)",
+    "unlocated": "未定位 unlocated",
+}
+_STATUS_LABEL = {
+    "existing": "现状 existing",
+    "under_construction": "在建 under construction",
+    "planned": "规划 planned",
+    "proposed": "建议 proposed",
+}
+
+
+def _get_choice(enum: type[StrEnum], value: str, what: str) -> StrEnum:
+    try:
+        return enum(str(value).strip().lower())
+    except ValueError:
+        valid = ", ".join(m.value for m in enum)
+        raise ValueError(f"unknown {what} {value!r}; valid: {valid}") from None
+
+
+def layer_title(layer: str) -> str:
+    """Return the switcher title of a layer, e.g. ``"Transport · 地铁线路 Metro lines"``."""
+    group, zh, en = LAYERS.get(layer, ("Other", layer, ""))
+    return f"{group} · {zh} {en}".strip()
+
+
+def _text(value: Any) -> str:
+    """Escaped text of a cell; empty for None/NaN."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def _tooltip(row: pd.Series, label_lang: str) -> str:
+    zh, en = _text(row.get("name")), _text(row.get("name_en"))
+    first, second = (zh, en) if label_lang == "zh" else (en or zh, zh if en else "")
+    return f"<b>{first}</b>" + (f"<br>{second}" if second and second != first else "")
+
+
+def _popup(row: pd.Series, layer: str) -> str:
+    kind = str(row.get("kind", ""))
+    base = KINDS.get(kind)
+    cells = [
+        ("类型 Kind", f"{base.label_zh} {base.label_en}" if base else kind),
+        ("状态 Status", _STATUS_LABEL.get(str(row.get("status")), row.get("status"))),
+        ("精度 Precision", _PRECISION_LABEL.get(str(row.get("precision")), row.get("precision"))),
+        ("图层 Layer", layer_title(layer)),
+        ("来源 Source", row.get("source")),
+        ("说明 Note", row.get("note")),
+        ("报告原文 Report", row.get("report_excerpt")),
+        ("提及次数 Mentions", row.get("mentions")),
+    ]
+    body = "".join(
+        f'<tr><th style="padding-right:6px;vertical-align:top;white-space:nowrap">{_text(k)}'
+        f"</th><td>{_text(v)}</td></tr>"
+        for k, v in cells
+        if _text(v)
+    )
+    title = f"<b>{_text(row.get('name'))}</b> {_text(row.get('name_en'))}"
+    return (
+        f'<div style="max-width:340px;font-size:12px">{title}'
+        f'<table style="margin-top:4px">{body}</table></div>'
+    )
+
+
+def _round_coords(geoms: np.ndarray, decimals: int = 6) -> np.ndarray:
+    return shapely.transform(geoms, lambda c: np.round(c, decimals))
+
+
+def _feature_collection(
+    gdf: gpd.GeoDataFrame, layer: str, *, label_lang: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """GeoJSON of the drawable rows (escaped properties) and the style of each feature."""
+    geoms = _round_coords(gdf.geometry.array.to_numpy())
+    features, styles = [], []
+    for i, (geom, (_, row)) in enumerate(zip(geoms, gdf.iterrows(), strict=True)):
+        if geom is None or shapely.is_empty(geom):
+            continue
+        style = style_for(row["kind"], row["status"], row["precision"])
+        if style is None:
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "id": i,
+                "geometry": shapely.geometry.mapping(geom),
+                "properties": {
+                    "id": _text(row.get("id")),
+                    "layer": layer,
+                    "_tip": _tooltip(row, label_lang),
+                    "_popup": _popup(row, layer),
+                },
+            }
+        )
+        styles.append(style)
+    return {"type": "FeatureCollection", "features": features}, styles
+
+
+def _swatch(entry: dict[str, Any]) -> str:
+    s = entry["style"]
+    dash = f' stroke-dasharray="{s["dashArray"]}"' if s["dashArray"] else ""
+    stroke = f'stroke="{s["color"]}" stroke-opacity="{s["opacity"]}"{dash}'
+    if entry["shape"] == Shape.LINE:
+        width = min(s["weight"], 6)
+        shape = f'<line x1="2" y1="8" x2="30" y2="8" {stroke} stroke-width="{width}"/>'
+    elif entry["shape"] == Shape.POINT:
+        fill = f'fill="{s["fillColor"]}" fill-opacity="{s["fillOpacity"]}"'
+        r = min(s["radius"], 7)
+        shape = f'<circle cx="16" cy="8" r="{r}" {stroke} stroke-width="1.5" {fill}/>'
+    else:
+        fill = f'fill="{s["fillColor"]}" fill-opacity="{s["fillOpacity"]}"'
+        shape = f'<rect x="3" y="2" width="26" height="12" {stroke} stroke-width="2" {fill}/>'
+    return f'<svg width="32" height="16" style="vertical-align:middle">{shape}</svg>'
+
+
+def legend_html(entries: list[dict[str, Any]], *, label_lang: str = "zh") -> str:
+    """Return the legend's HTML (escaped labels, SVG swatches with the real dash patterns)."""
+    rows = []
+    for e in entries:
+        first, second = (e["label_zh"], e["label_en"])
+        if label_lang == "en":
+            first, second = second, first
+        rows.append(
+            f'<div class="planmap-legend-row" style="white-space:nowrap;line-height:18px">'
+            f"{_swatch(e)} {html.escape(first)} "
+            f'<span style="color:#666">{html.escape(second)}</span></div>'
+        )
+    note = (
+        '<div style="color:#666;margin-top:4px;font-size:11px">'
+        "虚线 = 规划/示意 · dashed = planned or schematic</div>"
+    )
+    return (
+        '<div style="font-weight:bold;margin-bottom:3px">图例 Legend</div>' + "".join(rows) + note
+    )
+
+
+class _Legend(MacroElement):
+    """A Leaflet control holding the legend (built in JS so st_folium shows it too)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var legend = L.control({position: "bottomright"});
+            legend.onAdd = function () {
+                var div = L.DomUtil.create("div", "planmap-legend");
+                div.style.cssText = {{ this.css|tojson }};
+                div.innerHTML = {{ this.html|tojson }};
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            legend.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html_text: str):
+        super().__init__()
+        self._name = "PlanmapLegend"
+        self.html = html_text
+        self.css = (
+            "background:rgba(255,255,255,0.93);padding:6px 8px;border-radius:4px;"
+            "box-shadow:0 1px 4px rgba(0,0,0,0.35);font:12px/1.4 sans-serif;"
+            "max-height:45vh;overflow-y:auto"
+        )
+
+
+class _Hook(MacroElement):
+    """Sets the background and ``window.__planmap`` (per-layer feature counts) for tests/apps."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            {%- if this.background %}
+            map.getContainer().style.background = {{ this.background|tojson }};
+            {%- endif %}
+            var counts = {};
+            {%- for layer, var in this.layers %}
+            counts[{{ layer|tojson }}] = {{ var }}.getLayers().length;
+            {%- endfor %}
+            window.__planmap = {map: map, layerCounts: counts,
+                                highlight: {{ this.highlight|tojson }}};
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, layers: list[tuple[str, str]], *, background: str | None, highlight):
+        super().__init__()
+        self._name = "PlanmapHook"
+        self.layers = layers
+        self.background = background
+        self.highlight = highlight
+
+
+def _bounds(frames: list[gpd.GeoDataFrame]) -> list[list[float]] | None:
+    geoms = [f.geometry[f.geometry.notna() & ~f.geometry.is_empty] for f in frames if len(f)]
+    geoms = [g for g in geoms if len(g)]
+    if not geoms:
+        return None
+    minx, miny, maxx, maxy = pd.concat(geoms).total_bounds
+    return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
+
+
+def make_map(
+    layers: dict[str, gpd.GeoDataFrame],
+    *,
+    basemap: str = "none",
+    label_lang: str = "zh",
+    highlight_id: str | None = None,
+    asset_base: str | None = None,
+    embed: bool = False,
+) -> folium.Map:
+    """Build the Folium map of the planning layers.
+
+    Parameters
+    ----------
+    layers : dict of str to GeoDataFrame
+        Layer name -> features (ARCHITECTURE.md schema, EPSG:4326). Rows with no geometry or
+        ``precision == "unlocated"`` are not drawn.
+    basemap : str, default "none"
+        none | osm | cartodb_positron | amap | satellite. ``amap`` shifts every geometry to
+        GCJ-02 for display.
+    label_lang : str, default "zh"
+        Which name comes first in tooltips and the legend: zh | en.
+    highlight_id : str, optional
+        Feature ``id`` to draw emphasised; the map is fitted to it.
+    asset_base : str, optional
+        URL prefix of ``static/vendor/`` (``"/app/static/vendor/"`` in Streamlit). With neither
+        this nor ``embed`` the CDN links are left as folium writes them.
+    embed : bool, default False
+        Inline every asset as ``data:`` URIs (standalone HTML that works from ``file://``).
+
+    Returns
+    -------
+    folium.Map
+
+    Raises
+    ------
+    ValueError
+        If ``basemap``/``label_lang`` or a feature's kind/status/precision is invalid, or
+        ``highlight_id`` is not among the drawn features.
+    """
+    base = _get_choice(Basemap, basemap, "basemap")
+    lang = str(label_lang).strip().lower()
+    if lang not in ("zh", "en"):
+        raise ValueError(f"unknown label_lang {label_lang!r}; valid: zh, en")
+    frames = {name: _for_display(gdf, base) for name, gdf in layers.items()}
+
+    m = folium.Map(
+        tiles=None,
+        prefer_canvas=True,
+        control_scale=True,
+        maxZoom=19,
+        minZoom=8,
+        location=[22.55, 114.13],
+        zoom_start=13,
+    )
+    if base is not Basemap.NONE:
+        folium.TileLayer(name=base.value, control=False, max_zoom=19, **_TILES[base]).add_to(m)
+
+    order = [n for n in _DRAW_ORDER if n in frames] + [n for n in frames if n not in _DRAW_ORDER]
+    hooks: list[tuple[str, str]] = []
+    titles: dict[str, str] = {}
+    drawn: list[pd.DataFrame] = []
+    highlight_row = None
+    for name in order:
+        gdf = frames[name]
+        fc, styles = _feature_collection(gdf, name, label_lang=lang)
+        count = len(fc["features"])
+        titles[name] = html.escape(f"{layer_title(name)} ({count})")
+        group = folium.FeatureGroup(name=titles[name])
+        by_id = dict(zip((f["id"] for f in fc["features"]), styles, strict=True))
+        gj = folium.GeoJson(
+            fc,
+            name=name,
+            style_function=lambda f, by_id=by_id: by_id[f["id"]],
+            marker=folium.CircleMarker(),
+            tooltip=folium.GeoJsonTooltip(fields=["_tip"], labels=False, sticky=True),
+            popup=folium.GeoJsonPopup(fields=["_popup"], labels=False, max_width=360),
+            smooth_factor=0.5,
+        )
+        gj.add_to(group)
+        group.add_to(m)
+        hooks.append((name, gj.get_name()))
+        drawable = gdf.loc[_drawable(gdf)]
+        drawn.append(drawable)
+        if highlight_id is not None and "id" in gdf and (gdf["id"] == highlight_id).any():
+            highlight_row = (name, drawable[drawable["id"] == highlight_id])
+
+    if highlight_id is not None:
+        if highlight_row is None or highlight_row[1].empty:
+            raise ValueError(f"highlight_id {highlight_id!r} is not a drawn feature")
+        _add_highlight(m, *highlight_row, label_lang=lang)
+        m.fit_bounds(_pad(_bounds([highlight_row[1]])), max_zoom=16)
+    else:
+        pairs = list(zip(order, drawn, strict=True))
+        fit = [d for n, d in pairs if n != "context"]
+        fit += [d[d["kind"] == "district"] for n, d in pairs if n == "context"]
+        bounds = _bounds(fit) or _bounds(drawn)
+        if bounds:
+            m.fit_bounds(bounds)
+
+    entries = legend_entries(pd.concat(drawn) if drawn else [])
+    if entries:
+        _Legend(legend_html(entries, label_lang=lang)).add_to(m)
+    _Hook(
+        hooks, background=_BACKGROUND if base is Basemap.NONE else None, highlight=highlight_id
+    ).add_to(m)
+    rank = {titles[n]: i for i, n in enumerate(_switcher_order(order))}
+    folium.LayerControl(
+        collapsed=False,
+        sortLayers=True,
+        sortFunction=JsCode(
+            "function (a, b, na, nb) { var r = "
+            + json.dumps(rank)
+            + "; return (r[na] ?? 99) - (r[nb] ?? 99); }"
+        ),
+    ).add_to(m)
+    if embed or asset_base:
+        assets.localize(m, base_url=asset_base, embed=embed)
+    return m
+
+
+def _switcher_order(names: list[str]) -> list[str]:
+    return [n for n in LAYERS if n in names] + [n for n in names if n not in LAYERS]
+
+
+def _drawable(gdf: gpd.GeoDataFrame) -> pd.Series:
+    ok = gdf.geometry.notna() & ~gdf.geometry.is_empty
+    return ok & (gdf["precision"].astype(str).str.lower() != Precision.UNLOCATED.value)
+
+
+def _for_display(gdf: gpd.GeoDataFrame, base: Basemap) -> gpd.GeoDataFrame:
+    """Validate the frame's CRS and shift it to GCJ-02 for AMap tiles."""
+    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
+        gdf = gdf.to_crs(4326)
+    for col, enum in (("status", Status), ("precision", Precision)):
+        if col not in gdf:
+            raise ValueError(f"layer frame has no {col!r} column")
+        gdf[col].map(enum.get)  # raises listing the valid values
+    if base is Basemap.AMAP:
+        from geo.crs import to_crs_frame
+
+        gdf = to_crs_frame(gdf if gdf.crs is not None else gdf.set_crs(4326), dst="gcj02")
+    return gdf
+
+
+def _pad(bounds: list[list[float]] | None, deg: float = 0.003) -> list[list[float]] | None:
+    if bounds is None:
+        return None
+    (s, w), (n, e) = bounds
+    return [[s - deg, w - deg], [n + deg, e + deg]]
+
+
+def _add_highlight(m: folium.Map, layer: str, rows: gpd.GeoDataFrame, *, label_lang: str) -> None:
+    fc, styles = _feature_collection(rows, layer, label_lang=label_lang)
+    emphasis = {
+        **styles[0],
+        "color": _HIGHLIGHT,
+        "weight": styles[0]["weight"] + 3,
+        "opacity": 1.0,
+        "dashArray": None,
+        "radius": styles[0]["radius"] + 4,
+    }
+    folium.GeoJson(
+        fc,
+        name="highlight",
+        control=False,
+        style_function=lambda f: emphasis,
+        marker=folium.CircleMarker(),
+        tooltip=folium.GeoJsonTooltip(fields=["_tip"], labels=False, sticky=True),
+        popup=folium.GeoJsonPopup(fields=["_popup"], labels=False, max_width=360),
+    ).add_to(m)

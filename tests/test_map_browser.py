@@ -1,0 +1,129 @@
+"""A standalone map opened in Debian's Chromium with every non-local request blocked."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from test_render import EXPECTED_COUNTS, XSS, luohu_layers
+
+from layers.render import make_map
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+
+
+def _is_local(url: str) -> bool:
+    return url.startswith(("file:", "data:", "about:", "http://localhost", "http://127.0.0.1"))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists() or shutil.which("fc-list") is None:
+        pytest.skip("Debian chromium is not installed (make test-setup)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _open(browser, path: Path, *, shot: str):
+    """Open a map offline; return (page, blocked requests, dialogs, page errors)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    blocked, dialogs, errors = [], [], []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def on_dialog(dialog):
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+
+    def route(r):
+        if _is_local(r.request.url):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(path.as_uri())
+    page.wait_for_function("window.__planmap !== undefined", timeout=15000)
+    page.wait_for_timeout(300)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / shot))
+    return page, blocked, dialogs, errors
+
+
+def test_standalone_map_draws_offline(browser, tmp_path):
+    out = tmp_path / "map.html"
+    make_map(luohu_layers(), embed=True).save(str(out))
+    page, blocked, dialogs, errors = _open(browser, out, shot="map_none.png")
+
+    assert page.evaluate("typeof window.L") == "object"
+    assert page.evaluate("window.__planmap.layerCounts") == EXPECTED_COUNTS
+    assert blocked == [] and errors == []
+    legend = page.locator(".planmap-legend")
+    assert legend.is_visible()
+    assert "Metro project (planned), schematic" in legend.inner_text()
+    # dashed swatches are drawn for planned/schematic entries
+    assert page.locator(".planmap-legend line[stroke-dasharray]").count() >= 2
+    # all eight overlays are listed in the layer switcher, Structure first, Context last
+    names = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    assert len(names) == 8
+    assert names[0].strip().startswith("Structure") and names[-1].strip().startswith("Context")
+    page.close()
+
+
+def test_hostile_name_is_text(browser, tmp_path):
+    out = tmp_path / "map.html"
+    make_map(luohu_layers(), embed=True, highlight_id="port.wenjindu").save(str(out))
+    page, blocked, dialogs, errors = _open(browser, out, shot="map_highlight_xss.png")
+    # hover then click the hostile port where Leaflet draws it (the canvas has no DOM paths)
+    x, y = page.evaluate(
+        """() => {
+        const m = window.__planmap.map;
+        let pt = null;
+        m.eachLayer(l => { if (l.feature && l.feature.properties.id === 'port.wenjindu') {
+            pt = m.latLngToContainerPoint(l.getLatLng()); } });
+        const box = m.getContainer().getBoundingClientRect();
+        return [box.left + pt.x, box.top + pt.y];
+    }"""
+    )
+    page.mouse.move(x, y)
+    tooltip = page.locator(".leaflet-tooltip")
+    tooltip.first.wait_for(timeout=5000)
+    assert XSS in tooltip.first.inner_text()
+    page.mouse.click(x, y)
+    popup = page.locator(".leaflet-popup-content")
+    popup.first.wait_for(timeout=5000)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SHOTS / "map_popup_xss.png"))
+    assert XSS in popup.first.inner_text()
+    assert page.locator(".leaflet-popup-content img").count() == 0
+    assert dialogs == [] and errors == [] and blocked == []
+    assert page.evaluate("window.__planmap.highlight") == "port.wenjindu"
+    page.close()
+
+
+def test_online_basemap_fails_soft_offline(browser, tmp_path):
+    out = tmp_path / "map.html"
+    make_map(luohu_layers(), embed=True, basemap="amap").save(str(out))
+    page, blocked, dialogs, errors = _open(browser, out, shot="map_amap_offline.png")
+    assert page.evaluate("window.__planmap.layerCounts") == EXPECTED_COUNTS
+    assert blocked and all("autonavi.com" in u for u in blocked)  # only tiles were asked for
+    assert errors == []
+    page.close()
