@@ -18,9 +18,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Browser tests need Debian's Chromium and a CJK font (never `playwright install`).
+# Browser tests need Debian's Chromium + a CJK font, GDAL tests ogrinfo (never `playwright install`).
 test-setup: setup
-	@bash scripts/ensure_browser.sh
+	@bash scripts/ensure_test_deps.sh
 
 build: setup
 	$(BIN)/planmap build --out $(OUT)

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Install Debian's Chromium and a CJK font for the browser tests when they are missing.
-# Uses the Debian registry only; Playwright never downloads a browser here.
+# Install the Debian packages the tests use when they are missing: Chromium and a CJK font for
+# the browser tests (never `playwright install`), and gdal-bin so tests can open our GeoPackage
+# with GDAL's own ogrinfo, as a GIS user would.
 set -euo pipefail
 need=()
 [[ -x /usr/bin/chromium ]] || need+=(chromium)
 fc-list 2>/dev/null | grep -qiE 'WenQuanYi|Noto Sans CJK' || need+=(fonts-wqy-microhei)
+command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
 if (( ${#need[@]} )); then
   if [[ $(id -u) -ne 0 ]]; then
-    echo "ensure_browser: missing ${need[*]}; run as root: apt-get install -y ${need[*]}" >&2
+    echo "ensure_test_deps: missing ${need[*]}; as root: apt-get install -y ${need[*]}" >&2
     exit 1
   fi
-  echo "ensure_browser: installing ${need[*]}"
+  echo "ensure_test_deps: installing ${need[*]} (Debian packages)"
   apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
 fi
