@@ -94,6 +94,7 @@ def representative_points(geoms: Sequence | np.ndarray) -> tuple[np.ndarray, np.
     """
     geoms = np.asarray(geoms, dtype=object)
     points = shapely.point_on_surface(geoms)
+    points[shapely.is_empty(points)] = None  # GEOS cannot read x of an empty point
     linear = np.isin(shapely.get_type_id(geoms), _LINEAR_TYPES)
     if linear.any():
         points[linear] = shapely.line_interpolate_point(geoms[linear], 0.5, normalized=True)
