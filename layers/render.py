@@ -106,9 +106,14 @@ def _get_choice(enum: type[StrEnum], value: str, what: str) -> StrEnum:
         raise ValueError(f"unknown {what} {value!r}; valid: {valid}") from None
 
 
-def layer_title(layer: str) -> str:
-    """Return the switcher title of a layer, e.g. ``"Transport · 地铁线路 Metro lines"``."""
+def layer_title(layer: str, *, titles: dict[str, str] | None = None) -> str:
+    """Return the switcher title of a layer, e.g. ``"Transport · 地铁线路 Metro lines"``.
+
+    ``titles`` (e.g. ``BuiltLayers.titles`` from the spec) replaces the built-in title.
+    """
     group, zh, en = LAYERS.get(layer, ("Other", layer, ""))
+    if titles and titles.get(layer):
+        return f"{group} · {titles[layer]}"
     return f"{group} · {zh} {en}".strip()
 
 
@@ -218,7 +223,8 @@ def legend_html(entries: list[dict[str, Any]], *, label_lang: str = "zh") -> str
         "虚线 = 规划/示意 · dashed = planned or schematic</div>"
     )
     return (
-        '<div style="font-weight:bold;margin-bottom:3px">图例 Legend</div>' + "".join(rows) + note
+        '<details open><summary style="font-weight:bold;cursor:pointer;margin-bottom:3px">'
+        "图例 Legend</summary>" + "".join(rows) + note + "</details>"
     )
 
 
@@ -263,6 +269,9 @@ class _Hook(MacroElement):
         {% macro script(this, kwargs) %}
         (function () {
             var map = {{ this._parent.get_name() }};
+            var css = document.createElement("style");
+            css.textContent = {{ this.css|tojson }};
+            document.head.appendChild(css);
             {%- if this.background %}
             map.getContainer().style.background = {{ this.background|tojson }};
             {%- endif %}
@@ -283,6 +292,8 @@ class _Hook(MacroElement):
         self.layers = layers
         self.background = background
         self.highlight = highlight
+        # Bootstrap's 16px body font makes the layer switcher cover a third of the map
+        self.css = ".leaflet-control-layers{font-size:12px;line-height:1.5}"
 
 
 def _bounds(frames: list[gpd.GeoDataFrame]) -> list[list[float]] | None:
@@ -354,27 +365,30 @@ def make_map(
     order = [n for n in _DRAW_ORDER if n in frames] + [n for n in frames if n not in _DRAW_ORDER]
     hooks: list[tuple[str, str]] = []
     titles: dict[str, str] = {}
+    given_titles = getattr(layers, "titles", None) or {}
     drawn: list[pd.DataFrame] = []
     highlight_row = None
     for name in order:
         gdf = frames[name]
         fc, styles = _feature_collection(gdf, name, label_lang=lang)
         count = len(fc["features"])
-        titles[name] = html.escape(f"{layer_title(name)} ({count})")
+        titles[name] = html.escape(f"{layer_title(name, titles=given_titles)} ({count})")
         group = folium.FeatureGroup(name=titles[name])
         by_id = dict(zip((f["id"] for f in fc["features"]), styles, strict=True))
-        gj = folium.GeoJson(
-            fc,
-            name=name,
-            style_function=lambda f, by_id=by_id: by_id[f["id"]],
-            marker=folium.CircleMarker(),
-            tooltip=folium.GeoJsonTooltip(fields=["_tip"], labels=False, sticky=True),
-            popup=folium.GeoJsonPopup(fields=["_popup"], labels=False, max_width=360),
-            smooth_factor=0.5,
-        )
-        gj.add_to(group)
+        if count:
+            gj = folium.GeoJson(
+                fc,
+                name=name,
+                style_function=lambda f, by_id=by_id: by_id[f["id"]],
+                marker=folium.CircleMarker(),
+                tooltip=folium.GeoJsonTooltip(fields=["_tip"], labels=False, sticky=True),
+                popup=folium.GeoJsonPopup(fields=["_popup"], labels=False, max_width=360),
+                smooth_factor=0.5,
+            )
+            gj.add_to(group)
+        # an empty layer stays listed with (0): a planner sees it exists but is unlocated
         group.add_to(m)
-        hooks.append((name, gj.get_name()))
+        hooks.append((name, (gj if count else group).get_name()))
         drawable = gdf.loc[_drawable(gdf)]
         drawn.append(drawable)
         if highlight_id is not None and "id" in gdf and (gdf["id"] == highlight_id).any():
@@ -386,12 +400,14 @@ def make_map(
         _add_highlight(m, *highlight_row, label_lang=lang)
         m.fit_bounds(_pad(_bounds([highlight_row[1]])), max_zoom=16)
     else:
-        pairs = list(zip(order, drawn, strict=True))
-        fit = [d for n, d in pairs if n != "context"]
-        fit += [d[d["kind"] == "district"] for n, d in pairs if n == "context"]
+        # frame the district when it is drawn (metro lines run far beyond it), else the data
+        fit = [d[d["kind"] == "district"] for d in drawn]
+        if not any(len(d) for d in fit):
+            fit = [d for n, d in zip(order, drawn, strict=True) if n != "context"]
         bounds = _bounds(fit) or _bounds(drawn)
         if bounds:
-            m.fit_bounds(bounds)
+            # keep the district clear of the legend and layer switcher on the right
+            m.fit_bounds(bounds, padding_top_left=(10, 10), padding_bottom_right=(240, 10))
 
     entries = legend_entries(pd.concat(drawn) if drawn else [])
     if entries:

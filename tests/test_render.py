@@ -29,68 +29,226 @@ def _frame(layer: str, rows: list[tuple]) -> gpd.GeoDataFrame:
 def luohu_layers() -> dict[str, gpd.GeoDataFrame]:
     """Small synthetic layers on real Luohu coordinates: every layer, every style modifier."""
     luohu = Polygon(
-        [(114.100, 22.534), (114.125, 22.528), (114.165, 22.548), (114.185, 22.585),
-         (114.150, 22.620), (114.110, 22.600), (114.099, 22.560)]
+        [
+            (114.100, 22.534),
+            (114.125, 22.528),
+            (114.165, 22.548),
+            (114.185, 22.585),
+            (114.150, 22.620),
+            (114.110, 22.600),
+            (114.099, 22.560),
+        ]
     )
     futian = Polygon([(114.020, 22.520), (114.099, 22.534), (114.099, 22.580), (114.030, 22.575)])
     return {
-        "structure": _frame("structure", [
-            ("axis.shennan", "深南东路发展轴", "Shennan East axis", "axis", "existing",
-             "schematic", LineString([(114.100, 22.545), (114.130, 22.548), (114.160, 22.553)])),
-            ("cluster.xiaoshijiao", "小水角组团", "Cluster", "cluster", "planned", "schematic",
-             Polygon([(114.12, 22.56), (114.14, 22.56), (114.14, 22.575), (114.12, 22.575)])),
-            ("belt.wutong", "梧桐山生态带", None, "belt", "existing", "approximate",
-             Polygon([(114.16, 22.57), (114.18, 22.58), (114.17, 22.60), (114.15, 22.59)])),
-        ]),
-        "ports": _frame("ports", [
-            ("port.luohu", "罗湖口岸", "Luohu Port", "port", "existing", "located",
-             Point(114.113365, 22.531083)),
-            ("port.liantang", "莲塘口岸", "Liantang Port", "port", "existing", "located",
-             Point(114.1524222, 22.5542861)),
-            ("port.wenjindu", XSS, XSS, "port", "existing", "approximate",
-             Point(114.1294, 22.537)),
-        ]),
-        "metro_lines": _frame("metro_lines", [
-            ("metro.1", "1号线", "Line 1", "metro_line", "existing", "approximate",
-             LineString([(114.1134, 22.5320), (114.1090, 22.5405), (114.0990, 22.5440)])),
-            ("metro.17", "17号线", "Line 17", "metro_project", "planned", "schematic",
-             LineString([(114.120, 22.540), (114.150, 22.560), (114.170, 22.575)])),
-        ]),
-        "metro_stations": _frame("metro_stations", [
-            ("station.luohu", "罗湖", "Luohu", "metro_station", "existing", "located",
-             Point(114.1134, 22.5320)),
-            ("station.guomao", "国贸", "Guomao", "metro_station", "existing", "located",
-             Point(114.1090, 22.5405)),
-            ("station.x", "某站", "Unnamed", "metro_station", "planned", "unlocated", None),
-        ]),
-        "roads": _frame("roads", [
-            ("road.luosha", "罗沙路", "Luosha Road", "road", "existing", "approximate",
-             LineString([(114.125, 22.548), (114.155, 22.556)])),
-            ("tunnel.x", "东部过境隧道", "Eastern transit tunnel", "tunnel", "under_construction",
-             "approximate", LineString([(114.14, 22.565), (114.17, 22.58)])),
-        ]),
-        "zones": _frame("zones", [
-            ("zone.hubei", "湖贝片区", "Hubei", "zone", "proposed", "approximate",
-             Polygon([(114.115, 22.542), (114.122, 22.542), (114.122, 22.548), (114.115, 22.548)])),
-        ]),
-        "low_altitude": _frame("low_altitude", [
-            ("landing.1", "起降点一", "Landing point 1", "landing_point", "planned", "located",
-             Point(114.135, 22.565)),
-            ("route.1", "低空航线", "Air route", "air_route", "proposed", "schematic",
-             LineString([(114.135, 22.565), (114.16, 22.58)])),
-        ]),
-        "context": _frame("context", [
-            ("district.luohu", "罗湖区", "Luohu District", "district", "existing", "surveyed",
-             luohu),
-            ("district.futian", "福田区", "Futian District", "neighbour_district", "existing",
-             "surveyed", futian),
-        ]),
+        "structure": _frame(
+            "structure",
+            [
+                (
+                    "axis.shennan",
+                    "深南东路发展轴",
+                    "Shennan East axis",
+                    "axis",
+                    "existing",
+                    "schematic",
+                    LineString([(114.100, 22.545), (114.130, 22.548), (114.160, 22.553)]),
+                ),
+                (
+                    "cluster.xiaoshijiao",
+                    "小水角组团",
+                    "Cluster",
+                    "cluster",
+                    "planned",
+                    "schematic",
+                    Polygon([(114.12, 22.56), (114.14, 22.56), (114.14, 22.575), (114.12, 22.575)]),
+                ),
+                (
+                    "belt.wutong",
+                    "梧桐山生态带",
+                    None,
+                    "belt",
+                    "existing",
+                    "approximate",
+                    Polygon([(114.16, 22.57), (114.18, 22.58), (114.17, 22.60), (114.15, 22.59)]),
+                ),
+            ],
+        ),
+        "ports": _frame(
+            "ports",
+            [
+                (
+                    "port.luohu",
+                    "罗湖口岸",
+                    "Luohu Port",
+                    "port",
+                    "existing",
+                    "located",
+                    Point(114.113365, 22.531083),
+                ),
+                (
+                    "port.liantang",
+                    "莲塘口岸",
+                    "Liantang Port",
+                    "port",
+                    "existing",
+                    "located",
+                    Point(114.1524222, 22.5542861),
+                ),
+                (
+                    "port.wenjindu",
+                    XSS,
+                    XSS,
+                    "port",
+                    "existing",
+                    "approximate",
+                    Point(114.1294, 22.537),
+                ),
+            ],
+        ),
+        "metro_lines": _frame(
+            "metro_lines",
+            [
+                (
+                    "metro.1",
+                    "1号线",
+                    "Line 1",
+                    "metro_line",
+                    "existing",
+                    "approximate",
+                    LineString([(114.1134, 22.5320), (114.1090, 22.5405), (114.0990, 22.5440)]),
+                ),
+                (
+                    "metro.17",
+                    "17号线",
+                    "Line 17",
+                    "metro_project",
+                    "planned",
+                    "schematic",
+                    LineString([(114.120, 22.540), (114.150, 22.560), (114.170, 22.575)]),
+                ),
+            ],
+        ),
+        "metro_stations": _frame(
+            "metro_stations",
+            [
+                (
+                    "station.luohu",
+                    "罗湖",
+                    "Luohu",
+                    "metro_station",
+                    "existing",
+                    "located",
+                    Point(114.1134, 22.5320),
+                ),
+                (
+                    "station.guomao",
+                    "国贸",
+                    "Guomao",
+                    "metro_station",
+                    "existing",
+                    "located",
+                    Point(114.1090, 22.5405),
+                ),
+                ("station.x", "某站", "Unnamed", "metro_station", "planned", "unlocated", None),
+            ],
+        ),
+        "roads": _frame(
+            "roads",
+            [
+                (
+                    "road.luosha",
+                    "罗沙路",
+                    "Luosha Road",
+                    "road",
+                    "existing",
+                    "approximate",
+                    LineString([(114.125, 22.548), (114.155, 22.556)]),
+                ),
+                (
+                    "tunnel.x",
+                    "东部过境隧道",
+                    "Eastern transit tunnel",
+                    "tunnel",
+                    "under_construction",
+                    "approximate",
+                    LineString([(114.14, 22.565), (114.17, 22.58)]),
+                ),
+            ],
+        ),
+        "zones": _frame(
+            "zones",
+            [
+                (
+                    "zone.hubei",
+                    "湖贝片区",
+                    "Hubei",
+                    "zone",
+                    "proposed",
+                    "approximate",
+                    Polygon(
+                        [(114.115, 22.542), (114.122, 22.542), (114.122, 22.548), (114.115, 22.548)]
+                    ),
+                ),
+            ],
+        ),
+        "low_altitude": _frame(
+            "low_altitude",
+            [
+                (
+                    "landing.1",
+                    "起降点一",
+                    "Landing point 1",
+                    "landing_point",
+                    "planned",
+                    "located",
+                    Point(114.135, 22.565),
+                ),
+                (
+                    "route.1",
+                    "低空航线",
+                    "Air route",
+                    "air_route",
+                    "proposed",
+                    "schematic",
+                    LineString([(114.135, 22.565), (114.16, 22.58)]),
+                ),
+            ],
+        ),
+        "context": _frame(
+            "context",
+            [
+                (
+                    "district.luohu",
+                    "罗湖区",
+                    "Luohu District",
+                    "district",
+                    "existing",
+                    "surveyed",
+                    luohu,
+                ),
+                (
+                    "district.futian",
+                    "福田区",
+                    "Futian District",
+                    "neighbour_district",
+                    "existing",
+                    "surveyed",
+                    futian,
+                ),
+            ],
+        ),
     }
 
 
 EXPECTED_COUNTS = {
-    "structure": 3, "ports": 3, "metro_lines": 2, "metro_stations": 2, "roads": 2, "zones": 1,
-    "low_altitude": 2, "context": 2,
+    "structure": 3,
+    "ports": 3,
+    "metro_lines": 2,
+    "metro_stations": 2,
+    "roads": 2,
+    "zones": 1,
+    "low_altitude": 2,
+    "context": 2,
 }
 
 
@@ -101,3 +259,130 @@ def _geojsons(m: folium.Map) -> dict[str, folium.GeoJson]:
             if isinstance(child, folium.GeoJson) and child.layer_name != "highlight":
                 out[child.layer_name] = child
     return out
+
+
+@pytest.fixture(scope="module")
+def layers() -> dict[str, gpd.GeoDataFrame]:
+    return luohu_layers()
+
+
+def test_one_group_and_geojson_per_layer_with_counts(layers):
+    m = make_map(layers)
+    gjs = _geojsons(m)
+    assert {n: len(g.data["features"]) for n, g in gjs.items()} == EXPECTED_COUNTS
+    groups = [c.layer_name for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
+    assert sorted(groups) == sorted(
+        f"{layer_title(n)} ({c})".replace("<", "&lt;") for n, c in EXPECTED_COUNTS.items()
+    )
+    children = list(m._children.values())
+    assert isinstance(children[-1], folium.LayerControl)  # added last
+    assert m.options["prefer_canvas"] is True and m.options["maxZoom"] == 19
+    assert set(EXPECTED_COUNTS) <= set(LAYERS)
+
+
+def test_context_is_drawn_below_and_listed_last(layers):
+    m = make_map(layers)
+    names = [c.layer_name for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
+    assert names[0].startswith("Context")  # first added = bottom of the canvas
+    html = m.get_root().render()
+    order = re.search(r"var r = (\{.*?\});", html).group(1)
+    rank = json.loads(order)
+    assert min(rank, key=rank.get).startswith("Structure")
+    assert max(rank, key=rank.get).startswith("Context")
+
+
+def test_unlocated_features_are_not_drawn(layers):
+    gj = _geojsons(make_map(layers))["metro_stations"]
+    ids = [f["properties"]["id"] for f in gj.data["features"]]
+    assert "station.x" not in ids and len(ids) == 2
+
+
+def test_fits_the_district(layers):
+    m = make_map(layers)
+    fit = next(c for c in m._children.values() if type(c).__name__ == "FitBounds")
+    (s, w), (n, e) = fit.bounds
+    minx, miny, maxx, maxy = layers["context"].geometry.iloc[0].bounds
+    assert (s, w, n, e) == pytest.approx((miny, minx, maxy, maxx))
+
+
+def test_highlight_fits_the_feature_and_draws_it_on_top(layers):
+    m = make_map(layers, highlight_id="port.luohu")
+    children = list(m._children.values())
+    hl = [c for c in children if isinstance(c, folium.GeoJson) and c.layer_name == "highlight"]
+    assert len(hl) == 1 and hl[0].data["features"][0]["properties"]["id"] == "port.luohu"
+    fit = next(c for c in children if type(c).__name__ == "FitBounds")
+    (s, w), (n, e) = fit.bounds
+    assert s < 22.531083 < n and w < 114.113365 < e and n - s < 0.01
+    with pytest.raises(ValueError, match="station.x"):
+        make_map(layers, highlight_id="station.x")  # unlocated: not drawn
+
+
+def test_hostile_text_is_escaped_everywhere(layers):
+    html = make_map(layers, embed=True).get_root().render()
+    assert XSS not in html
+    assert "onerror=alert(1)" in html  # still there, as inert text
+    gj = _geojsons(make_map(layers))["ports"]
+    props = next(
+        f["properties"] for f in gj.data["features"] if f["properties"]["id"] == "port.wenjindu"
+    )
+    assert "&lt;img src=x onerror=alert(1)&gt;" in props["_tip"]
+    assert "<img" not in props["_popup"]
+
+
+def test_tooltip_language_order(layers):
+    tip = lambda lang: next(  # noqa: E731
+        f["properties"]["_tip"]
+        for f in _geojsons(make_map(layers, label_lang=lang))["ports"].data["features"]
+        if f["properties"]["id"] == "port.luohu"
+    )
+    assert tip("zh") == "<b>罗湖口岸</b><br>Luohu Port"
+    assert tip("en") == "<b>Luohu Port</b><br>罗湖口岸"
+
+
+def test_no_cdn_links_for_offline_maps(layers):
+    for kwargs in ({"embed": True}, {"asset_base": assets.STREAMLIT_BASE_URL}):
+        html = make_map(layers, **kwargs).get_root().render()
+        assets.assert_no_cdn(html)
+    with pytest.raises(assets.OfflineAssetError, match="cdn.jsdelivr.net"):
+        assets.assert_no_cdn(make_map(layers).get_root().render())
+
+
+def test_legend_lists_the_styles_present(layers):
+    html = make_map(layers).get_root().render()
+    assert "Metro project (planned), schematic" in html
+    assert "Tunnel (under construction)" in html
+    assert "School" not in html  # no school in the data
+
+
+def test_amap_shifts_geometries_about_600_m(layers):
+    plain = _geojsons(make_map(layers))["ports"].data["features"][0]["geometry"]["coordinates"]
+    amap = make_map(layers, basemap="amap", asset_base=assets.STREAMLIT_BASE_URL)
+    shifted = _geojsons(amap)["ports"].data["features"][0]["geometry"]["coordinates"]
+    pts = gpd.GeoSeries([Point(plain), Point(shifted)], crs=4326).to_crs(32650)
+    assert 550 < pts.iloc[0].distance(pts.iloc[1]) < 650
+    tiles = [c for c in amap._children.values() if isinstance(c, folium.TileLayer)]
+    assert len(tiles) == 1 and tiles[0].options["attribution"] == "高德地图"
+    remote = assets.cdn_links(amap.get_root().render())
+    assert len(remote) == 1 and remote[0].startswith("https://webrd0{s}.is.autonavi.com/")
+    assets.assert_no_cdn(
+        make_map(layers, basemap="amap", embed=True).get_root().render(), allow_tiles=True
+    )
+
+
+def test_bad_options_list_the_choices(layers):
+    with pytest.raises(ValueError, match="none, osm, cartodb_positron, amap, satellite"):
+        make_map(layers, basemap="google")
+    with pytest.raises(ValueError, match="zh, en"):
+        make_map(layers, label_lang="fr")
+    bad = {"ports": layers["ports"].assign(status="built")}
+    with pytest.raises(ValueError, match="existing, under_construction"):
+        make_map(bad)
+
+
+def test_empty_layer_stays_listed_with_zero():
+    frames = luohu_layers()
+    frames["roads"] = frames["roads"].iloc[0:0]
+    m = make_map(frames)
+    names = [c.layer_name for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
+    assert any(n.startswith("Transport · 道路") and n.endswith("(0)") for n in names)
+    assert "roads" not in _geojsons(m)
