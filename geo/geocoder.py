@@ -6,7 +6,8 @@ Matching tiers, best first (scores are 0-100):
   ``name_en`` (so Traditional, full-width and case variants are exact: ``蓮塘口岸``).
 - ``alias`` (95): it equals a normalised entry of ``aliases``.
 - ``alias`` (79-92): a generic-suffix variant (:func:`geo.names.name_variants`): ``罗湖地铁站``
-  finds ``罗湖站`` (92), ``莲塘`` finds ``莲塘街道`` (90); a query with a suffix the name lacks
+  finds ``罗湖站`` (92), ``莲塘`` finds ``莲塘街道`` (90), ``轨道5号线`` finds ``5号线`` (92)
+  and ``地铁5号线`` finds ``轨道5号线`` (90); a query with a suffix the name lacks
   (``莲塘社区`` vs a place called ``莲塘``) scores 80, a suggestion only. One point less when
   the variant is of an alias. Suffixes of different groups never match each other (``莲塘站``
   is not ``莲塘街道``) and ``口岸`` is never stripped, so ``莲塘`` does not find ``莲塘口岸``.
@@ -43,7 +44,7 @@ _FUZZY_CAP = 89.0
 # (query penalty, candidate penalty) -> score; see geo.names.name_variants. A suffix the query
 # gives but the candidate lacks (莲塘社区 vs the bare alias 莲塘 of 莲塘站) says the query means
 # something more specific, so it scores below the default min_score and only suggests.
-_VARIANT_SCORES = {(0, 1): 92.0, (1, 0): 92.0, (0, 2): 90.0, (2, 0): 80.0}
+_VARIANT_SCORES = {(0, 1): 92.0, (1, 0): 92.0, (1, 1): 90.0, (0, 2): 90.0, (2, 0): 80.0}
 _N_SUGGESTIONS = 5
 # GEOS type ids of linear geometries: LineString, LinearRing, MultiLineString.
 _LINEAR_TYPES = (1, 2, 5)

@@ -313,6 +313,12 @@ _SUFFIXES = sorted(
 )
 
 
+# `轨道25号线` in the report is `25号线` in the gazetteer: line prefixes are dropped or swapped,
+# but only before `<digits>号线`, so `地铁大厦` keeps its `地铁`.
+_LINE_PREFIXES = ("轨道", "地铁", "深圳地铁")
+_LINE_PREFIX = re.compile(rf"(?:{'|'.join(_LINE_PREFIXES)})?(\d+号线.*)")
+
+
 def split_suffix(key: str) -> tuple[str, str | None]:
     """Split a normalised key into its stem and generic suffix group.
 
@@ -353,9 +359,15 @@ def name_variants(name: str) -> dict[str, int]:
         ``{exact_key: 0}`` plus, for a name ending in a generic suffix, the other suffixes of
         its group (penalty 1) and the bare stem (penalty 2). ``罗湖地铁站`` ->
         ``{"罗湖地铁站": 0, "罗湖站": 1, "罗湖": 2}``; ``莲塘口岸`` -> ``{"莲塘口岸": 0}``.
+        A metro line with a prefix (``轨道25号线``) also gives the other prefixes and the bare
+        ``25号线`` (penalty 1).
     """
     key = normalize_name(name)
     variants = {key: 0} if key else {}
+    line = _LINE_PREFIX.fullmatch(key)
+    if line:
+        for prefix in ("", *_LINE_PREFIXES):
+            variants.setdefault(prefix + line.group(1), 1)
     stem, group = split_suffix(key)
     if group is None:
         return variants

@@ -42,6 +42,8 @@ PLACES = [
      Polygon([(114.10, 22.57), (114.12, 22.57), (114.12, 22.59), (114.10, 22.59)])),
     ("structure.caiwuwei_dongmen", "蔡屋围-东门现代商贸组团", "Caiwuwei-Dongmen commerce cluster",
      ["蔡屋圍－東門現代商貿組團"], "cluster", Point(114.118, 22.546)),
+    ("metro.line5", "5号线", "Line 5", ["5號線", "Line 5", "环中线"], "metro_line",
+     LineString([(114.09, 22.57), (114.12, 22.58)])),
     ("zone.yulong", "玉龙片区", "Yulong Area", [], "zone", None),
     ("zone.dongxiao", "东晓片区", "Dongxiao Area", None, "zone", None),
     ("district.luohu", "罗湖区", "Luohu District", ["羅湖區", "Luohu District"], "district",
@@ -124,6 +126,8 @@ def test_liantang_port_spellings_find_the_same_feature(
         ("蔡屋圍－東門現代商貿組團", "structure.caiwuwei_dongmen"),
         ("东晓", "zone.dongxiao"),
         ("羅湖區", "district.luohu"),
+        ("軌道5號線", "metro.line5"),
+        ("地铁5号线", "metro.line5"),
     ],
 )
 def test_names_in_any_script(geocoder: Geocoder, query: str, expected: str) -> None:
@@ -150,6 +154,12 @@ def test_liantang_without_bare_aliases_uses_suffix_variants() -> None:
     assert geocoder.search("莲塘")[1].id == "subdistrict.liantang"
     assert geocoder.geocode("莲塘地铁站").id == "station.liantang"
     assert geocoder.geocode("莲塘地铁站").score == 92
+
+
+def test_line_prefixes_are_variants_for_lines_only(geocoder: Geocoder) -> None:
+    match = geocoder.geocode("轨道5号线")
+    assert (match.id, match.method, match.score) == ("metro.line5", "alias", 92)
+    assert geocoder.search("轨道25号线")[0].score < 85  # 25 is not 5
 
 
 def test_exact_beats_alias_beats_variant_beats_fuzzy(geocoder: Geocoder) -> None:

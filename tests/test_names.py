@@ -257,6 +257,13 @@ def test_name_variants_penalties() -> None:
         "luohu": 2,
     }
     assert name_variants("莲塘") == {"莲塘": 0}
+    assert name_variants("軌道25號線") == {
+        "轨道25号线": 0,
+        "25号线": 1,
+        "地铁25号线": 1,
+        "深圳地铁25号线": 1,
+    }
+    assert name_variants("地铁大厦") == {"地铁大厦": 0}
     assert name_variants("") == {}
 
 
