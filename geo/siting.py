@@ -57,6 +57,7 @@ METRIC = "EPSG:32650"
 LONLAT = "EPSG:4326"
 LAYER = "low_altitude"
 REPORT_URL = "https://0538ta.cn/post/95178.html"
+PRECISIONS = ("surveyed", "located", "approximate", "schematic", "unlocated")
 
 
 # --------------------------------------------------------------------------- configuration
@@ -241,18 +242,23 @@ def _neighbours() -> list[BaseGeometry]:
     return list(frame.loc[frame["name"] != "罗湖区"].geometry)
 
 
+def _unshared_fallback(
+    district: BaseGeometry, neighbours: list[BaseGeometry], *, tol_m: float
+) -> BaseGeometry:
+    """Boundary minus the neighbours grown by ``tol_m`` (when ``geo.geometry`` is missing)."""
+    others = shapely.union_all([_metric(g) for g in neighbours]).buffer(tol_m)
+    return _lonlat([_metric(district).boundary.difference(others)]).iloc[0]
+
+
 def border_line(
     district: BaseGeometry, neighbours: list[BaseGeometry], *, tol_m: float = 150.0
 ) -> BaseGeometry:
     """The district boundary not shared with ``neighbours`` (Luohu: the HK border), lon/lat."""
     try:
         from geo.geometry import unshared_edges
-    except ImportError:  # geo.geometry not there yet: same rule, done here
-        unshared_edges = None
-    if unshared_edges is not None:
-        return unshared_edges(district, neighbours, tol_m=tol_m)
-    others = shapely.union_all([_metric(g) for g in neighbours]).buffer(tol_m)
-    return _lonlat([_metric(district).boundary.difference(others)]).iloc[0]
+    except ImportError:  # geo.geometry not there yet: the same rule, done here
+        return _unshared_fallback(district, neighbours, tol_m=tol_m)
+    return unshared_edges(district, neighbours, tol_m=tol_m)
 
 
 def _read_facts() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -401,7 +407,9 @@ def read_no_fly(path: Path | str) -> gpd.GeoDataFrame:
                 "layer": LAYER,
                 "kind": "no_fly_zone",
                 "status": "existing",
-                "precision": str(props.get("precision") or "approximate"),
+                "precision": props.get("precision")
+                if props.get("precision") in PRECISIONS
+                else "approximate",
                 "source": str(props.get("source") or f"user no-fly file {path.name}"),
                 "note": str(props.get("note") or ""),
             }
@@ -510,6 +518,8 @@ def candidate_sites(
     inside = shapely.contains_xy(area, gx, gy)
     gx, gy = gx[inside], gy[inside]
     n_grid = gx.size
+    if n_grid == 0:
+        raise GeometryError(f"no grid point falls inside the district at spacing {spacing_m:g} m")
     names, kinds = [""] * n_grid, ["grid"] * n_grid
     if anchors is not None and len(anchors):
         axy = _xy(anchors)
@@ -803,6 +813,7 @@ class SitingResult:
             "bound": None if sol.bound is None else round(sol.bound, 4),
             "gap": None if sol.gap is None else round(sol.gap, 6),
             "solver_seconds": round(sol.seconds, 4),
+            "solver_details": sol.details,
             "seconds": round(self.seconds, 4),
             "candidates": len(self.candidates),
             "demand_points": len(self.demand),

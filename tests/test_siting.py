@@ -370,3 +370,15 @@ def test_cli_broken_no_fly_file(tmp_path, capsys):
     path = write(tmp_path, "{oops")
     assert main(["site", *COARSE, "--no-fly", str(path)]) == 2
     assert f"planmap site: {path}: not valid JSON" in capsys.readouterr().err
+
+
+def test_border_fallback_agrees_with_geo_geometry():
+    district, neighbours = siting.load_district(), siting._neighbours()
+    shared = siting.border_line(district, neighbours, tol_m=150)
+    local = siting._unshared_fallback(district, neighbours, tol_m=150)
+    lengths = gpd.GeoSeries([shared, local], crs="EPSG:4326").to_crs("EPSG:32650")
+    assert lengths.length.iloc[0] == pytest.approx(lengths.length.iloc[1], rel=0.05)
+    assert lengths.iloc[0].hausdorff_distance(lengths.iloc[1]) < 300
+    # the border is the south side: the Luohu port point lies about 100 m from it
+    port = gpd.GeoSeries([Point(114.113365, 22.531083)], crs="EPSG:4326").to_crs("EPSG:32650")
+    assert port.distance(lengths.iloc[0]).iloc[0] < 200
