@@ -386,3 +386,21 @@ def test_empty_layer_stays_listed_with_zero():
     names = [c.layer_name for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
     assert any(n.startswith("Transport · 道路") and n.endswith("(0)") for n in names)
     assert "roads" not in _geojsons(m)
+
+
+def test_planmap_map_writes_a_standalone_file(tmp_path, capsys):
+    from planmap.cli import main
+
+    src = tmp_path / "layers"
+    src.mkdir()
+    for name, gdf in luohu_layers().items():
+        gdf.to_file(src / f"{name}.geojson", driver="GeoJSON")
+    out = tmp_path / "out" / "map.html"
+    assert main(["map", "--out", str(out), "--layers-dir", str(src)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assets.assert_no_cdn(html)
+    listed = json.loads(re.search(r"var r = (\{.*?\});", html).group(1))
+    assert set(listed) == {f"{layer_title(n)} ({c})" for n, c in EXPECTED_COUNTS.items()}
+    assert [p.name for p in out.parent.iterdir()] == ["map.html"]  # no temp file left
+    assert "17 features drawn, 1 unlocated" in capsys.readouterr().out
+    assert main(["map", "--out", str(out), "--layers-dir", str(tmp_path / "none")]) == 2
