@@ -15,7 +15,7 @@ import shapely
 from rapidfuzz import fuzz, process
 
 from geo.errors import GeometryError, SpecError
-from geo.geometry import distance_outside_m, repair
+from geo.geometry import distance_outside_m, repair, to_metric
 from geo.names import normalize_name
 from layers.spec import Spec
 
@@ -88,6 +88,14 @@ def _row(gaz: pd.Series, layer: str) -> dict:
     }
 
 
+def _outside_m(geom, district) -> float:
+    """How far a feature lies outside the district: lines (metro, roads) run on beyond the
+    boundary by nature, so they only have to reach it; points and areas must lie inside."""
+    if geom.geom_type in ("LineString", "MultiLineString"):
+        return float(shapely.distance(to_metric(geom), to_metric(district)))
+    return distance_outside_m(geom, district)
+
+
 def _check_geometry(row: dict, where: str, warnings: list[str]) -> None:
     geom = row["geometry"]
     if geom is None:
@@ -140,12 +148,11 @@ def build_layers(
     if district_pos is None:
         raise SpecError(f"{spec.filename}: district: unknown place '{spec.district}'")
     district = gazetteer.geometry.iloc[district_pos]
-    warnings: list[str] = []
     out = BuiltLayers(
         titles={lay.name: lay.title for lay in spec.layers},
         groups={lay.name: lay.group.value for lay in spec.layers},
-        warnings=warnings,
     )
+    warnings = out.warnings
     user = {} if overrides is None or overrides.empty else overrides.set_index("id")
     for li, lay in enumerate(spec.layers):
         rows: dict[str, dict] = {}
@@ -177,7 +184,7 @@ def build_layers(
             rows[row["id"]] = row
         for fid, row in rows.items():
             where = f"{lay.name}/{fid}"
-            if fid in user.index if len(user) else False:
+            if len(user) and fid in user.index:
                 o = user.loc[fid]
                 row.update(
                     geometry=o.geometry,
@@ -189,7 +196,7 @@ def build_layers(
             if excerpts and fid in excerpts:
                 row["mentions"], row["report_excerpt"] = excerpts[fid]
             if lay.check_inside and row["geometry"] is not None:
-                away = distance_outside_m(row["geometry"], district)
+                away = _outside_m(row["geometry"], district)
                 if away > spec.outside_tolerance_m:
                     warnings.append(
                         f"{where}: {away:.0f} m outside {spec.district} "

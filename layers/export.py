@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from enum import StrEnum
@@ -188,11 +189,24 @@ def write_csv(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path) -> Path:
 
 
 def write_build(layers: Mapping[str, gpd.GeoDataFrame], out_dir: str | Path) -> list[Path]:
-    """``out_dir/<layer>.geojson`` for each layer and ``out_dir/planmap.gpkg`` with all."""
+    """``out_dir/<layer>.geojson`` for each layer and ``out_dir/planmap.gpkg`` with all.
+
+    Everything is written into a temporary folder inside ``out_dir`` first and only then
+    renamed into place, so an interrupted build leaves the whole previous output intact.
+    """
     out_dir = Path(out_dir)
-    written = [write_geojson(gdf, out_dir / f"{name}.geojson") for name, gdf in layers.items()]
-    written.append(write_gpkg(layers, out_dir / "planmap.gpkg"))
-    return written
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".planmap-build-", dir=out_dir))
+    try:
+        staged = [write_geojson(gdf, staging / f"{name}.geojson") for name, gdf in layers.items()]
+        staged.append(write_gpkg(layers, staging / "planmap.gpkg"))
+        written = []
+        for path in staged:
+            os.replace(path, out_dir / path.name)
+            written.append(out_dir / path.name)
+        return written
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def export(

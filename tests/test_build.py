@@ -1,0 +1,150 @@
+"""Building layers from the spec: every report place is a feature, located or honestly not."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+from shapely.geometry import Point, Polygon
+
+from geo.errors import SpecError
+from geo.gazetteer import load_gazetteer
+from geo.paths import default_spec
+from layers.build import SCHEMA, build_layers, unlocated
+from layers.overrides import load_overrides, save_override
+from layers.spec import load_spec, parse_spec
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def gaz():
+    return load_gazetteer()
+
+
+@pytest.fixture(scope="module")
+def built(gaz):
+    return build_layers(load_spec(default_spec()), gaz)
+
+
+def test_layers_follow_the_spec_with_the_export_schema(built):
+    assert list(built) == [layer.name for layer in load_spec(default_spec()).layers]
+    for name, gdf in built.items():
+        assert list(gdf.columns) == [*SCHEMA, "geometry"], name
+        assert gdf.crs.to_epsg() == 4326
+        assert (gdf["layer"] == name).all()
+        assert gdf["id"].is_unique
+    assert built.groups["metro_lines"] == "Transport"
+    assert built.warnings == []  # the shipped data is within tolerance
+
+
+def test_every_place_the_seed_names_is_a_feature_of_some_layer(built):
+    labels = json.loads((ROOT / "tests/fixtures/seed_labels.json").read_text(encoding="utf-8"))
+    names = set()
+    for gdf in built.values():
+        names |= set(gdf["name"])
+    missing = sorted(set(labels["places"]) - names)
+    assert missing == []
+
+
+def test_structure_has_one_axis_two_belts_three_clusters_all_schematic(built):
+    s = built["structure"]
+    assert sorted(s["kind"]) == ["axis", "belt", "belt", "cluster", "cluster", "cluster"]
+    assert (s["precision"] == "schematic").all()
+    assert s.geometry.notna().all()
+
+
+def test_unlocated_places_stay_listed_never_faked(built):
+    roads = built["roads"]
+    assert len(roads) == 11
+    assert roads.geometry.isna().all() and (roads["precision"] == "unlocated").all()
+    table = unlocated(built)
+    assert "玛雅城" in set(table["name"]) and "罗湖口岸" not in set(table["name"])
+
+
+def test_spec_status_overrides_the_gazetteer(built):
+    lines = built["metro_lines"].set_index("name")
+    assert lines.loc["17号线", "status"] == "under_construction"
+    assert lines.loc["24号线北延", "status"] == "planned"
+    assert lines.loc["1号线", "status"] == "existing"
+    assert "Report: 推进建设." in lines.loc["17号线", "note"]
+
+
+def test_metro_stations_are_those_in_or_on_the_edge_of_the_district(built):
+    st = built["metro_stations"].set_index("name")
+    assert {"罗湖站", "莲塘口岸站", "红岭北站", "红岭南站"} <= set(st.index)
+    assert "福田站" not in st.index and "布吉站" not in st.index  # outside Luohu
+    assert st.loc["东门站", "precision"] == "unlocated"
+
+
+SPEC_ONE = """
+title = "t"
+district = "罗湖区"
+outside_tolerance_m = {tol}
+[[layers]]
+name = "ports"
+title = "Ports"
+group = "Ports"
+features = [{{ place = "{place}" }}]
+"""
+
+
+def test_an_unknown_place_names_file_field_and_closest_names(gaz):
+    spec = parse_spec(SPEC_ONE.format(tol=100, place="玉龙片"), path="data/specs/my.toml")
+    with pytest.raises(SpecError) as err:
+        build_layers(spec, gaz)
+    msg = str(err.value)
+    assert msg.startswith("my.toml: layers[0].features[0].place: unknown place '玉龙片'")
+    assert "玉龙片区" in msg
+
+
+def test_traditional_and_english_names_resolve_in_a_spec(gaz):
+    for place in ("蓮塘口岸", "Liantang Port", "香园围口岸"):
+        spec = parse_spec(SPEC_ONE.format(tol=100, place=place), path="s.toml")
+        assert list(build_layers(spec, gaz)["ports"]["id"]) == ["port.liantang"]
+
+
+def test_a_feature_outside_the_district_beyond_tolerance_is_reported(gaz):
+    spec = parse_spec(SPEC_ONE.format(tol=100, place="文锦渡口岸"), path="s.toml")
+    built = build_layers(spec, gaz)
+    assert len(built.warnings) == 1
+    assert "ports/port.wenjindu" in built.warnings[0] and "outside 罗湖区" in built.warnings[0]
+    spec = parse_spec(SPEC_ONE.format(tol=400, place="文锦渡口岸"), path="s.toml")
+    assert build_layers(spec, gaz).warnings == []
+
+
+def test_user_overrides_locate_a_place_and_a_bowtie_is_repaired(gaz, tmp_path):
+    path = tmp_path / "overrides.geojson"
+    bowtie = Polygon([(114.12, 22.55), (114.13, 22.56), (114.13, 22.55), (114.12, 22.56)])
+    assert not shapely.is_valid(bowtie)
+    save_override("zone.maya_city", bowtie, note="planner: per 2025 site visit", path=path)
+    save_override("road.xinxiu_interchange", Point(114.14, 22.55), note="first guess", path=path)
+    save_override("road.xinxiu_interchange", Point(114.141, 22.551), note="corrected", path=path)
+    over = load_overrides(path)
+    assert sorted(over["id"]) == ["road.xinxiu_interchange", "zone.maya_city"]
+    assert shapely.is_valid(over.geometry.array).all()
+    built = build_layers(load_spec(default_spec()), gaz, overrides=over)
+    maya = built["zones"].set_index("id").loc["zone.maya_city"]
+    assert maya["source"] == "user" and maya["precision"] == "approximate"
+    assert "planner: per 2025 site visit" in maya["note"]
+    xinxiu = built["roads"].set_index("id").loc["road.xinxiu_interchange"]
+    assert xinxiu.geometry.equals(Point(114.141, 22.551))
+    assert "corrected" in xinxiu["note"]
+
+
+def test_excerpts_fill_mentions(gaz):
+    built = build_layers(
+        load_spec(default_spec()), gaz, excerpts={"port.liantang": (3, "完成莲塘口岸新增连廊")}
+    )
+    row = built["ports"].set_index("id").loc["port.liantang"]
+    assert row["mentions"] == 3 and row["report_excerpt"] == "完成莲塘口岸新增连廊"
+
+
+def test_gazetteer_frame_is_not_shared_between_callers(gaz):
+    other = load_gazetteer()
+    other.loc[0, "name"] = "changed"
+    assert load_gazetteer().loc[0, "name"] != "changed"
+    assert isinstance(gaz, gpd.GeoDataFrame)
