@@ -270,6 +270,14 @@ _OSMNX_LOCK = threading.RLock()
 NO_MATCHING_FEATURES = "No matching features"
 
 
+def _osmnx_reason(error: Exception, host: str) -> str:
+    """osmnx's "'host' responded: 404 Not Found <body>" without the host, in one short line."""
+    text = str(error)
+    for prefix in (f"{host!r} responded: ", f"'{host}' responded: "):
+        text = text.removeprefix(prefix)
+    return _one_line(text, limit=120)
+
+
 @contextlib.contextmanager
 def osmnx_configured(settings: OnlineSettings) -> Iterator[None]:
     """Configure osmnx's global settings for one call, and restore them afterwards.
@@ -327,11 +335,11 @@ def osmnx_configured(settings: OnlineSettings) -> Iterator[None]:
         except requests.RequestException as e:
             raise NetworkError(f"{host}: {_cause(e)}") from None
         except ResponseStatusCodeError as e:
-            raise NetworkError(f"{host}: {_one_line(e)}") from None
+            raise NetworkError(f"{host}: HTTP {_osmnx_reason(e, host)}") from None
         except InsufficientResponseError as e:
             if str(e).startswith(NO_MATCHING_FEATURES):
                 raise
-            raise NetworkError(f"{host}: {_one_line(e)}") from None
+            raise NetworkError(f"{host}: bad reply: {_osmnx_reason(e, host)}") from None
         finally:
             for name, value in saved.items():
                 setattr(ox.settings, name, value)

@@ -514,6 +514,28 @@ def test_osm_features_busy_server_fails_at_once_instead_of_sleeping_55_s(
     assert [m for m, _ in reply.requests] == ["POST"], "no status check, no retry"
 
 
+@pytest.mark.parametrize(
+    ("status", "body", "message"),
+    [
+        (404, b"<html>\n<p>Not here</p></html>", r"^127\.0\.0\.1: HTTP 404 Not Found"),
+        (200, b"<html>\nbusy</html>", r"^127\.0\.0\.1: bad reply: 200 OK <html> busy</html>$"),
+    ],
+)
+def test_osm_features_bad_replies_are_one_line_errors(
+    settings: OnlineSettings,
+    local_server: tuple[str, _Reply],
+    status: int,
+    body: bytes,
+    message: str,
+) -> None:
+    base, reply = local_server
+    reply.status, reply.body = status, body
+    local = dataclasses.replace(settings, overpass_url=base)
+    with pytest.raises(NetworkError, match=message) as info:
+        osm_features(BBOX, {"railway": "station"}, settings=local)
+    assert "\n" not in str(info.value)
+
+
 def test_osm_features_parses_a_served_overpass_reply_and_caches_it(
     settings: OnlineSettings,
     local_server: tuple[str, _Reply],
