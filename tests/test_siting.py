@@ -382,3 +382,19 @@ def test_border_fallback_agrees_with_geo_geometry():
     # the border is the south side: the Luohu port point lies about 100 m from it
     port = gpd.GeoSeries([Point(114.113365, 22.531083)], crs="EPSG:4326").to_crs("EPSG:32650")
     assert port.distance(lengths.iloc[0]).iloc[0] < 200
+
+
+def test_cli_exact_json_keeps_stdout_clean():
+    """HiGHS prints a banner on C-level stdout; a fresh process shows whether it leaks."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "planmap.cli", "site", "--json", "--solver", "exact"]
+    cmd += ["--n", "5", "--spacing", "1500", "--demand-spacing", "1000", "--time-limit", "20"]
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[1]
+    )
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["solver"] == "exact" and doc["solver_details"]["warm_start"] is True
+    assert doc["status"] in {"Optimal", "Time limit reached"}
