@@ -109,7 +109,7 @@ class SitingConfig:
     weights: dict[str, float]
     anchor_kinds: tuple[str, ...]
     ports: tuple[str, ...]
-    rail_stations: tuple[str, ...]
+    railway_stations: tuple[str, ...]
     skip: tuple[str, ...]
     logistics_proxies: tuple[str, ...]
     networks: tuple[Network, ...]
@@ -199,7 +199,7 @@ def load_config(path: Path | str | None = None) -> SitingConfig:
         weights=weights,
         anchor_kinds=tuple(_get(a, "kinds", list, f"{name}: anchors", [])),
         ports=tuple(_get(a, "ports", list, f"{name}: anchors", [])),
-        rail_stations=tuple(_get(a, "rail_stations", list, f"{name}: anchors", [])),
+        railway_stations=tuple(_get(a, "railway_stations", list, f"{name}: anchors", [])),
         skip=tuple(_get(a, "skip", list, f"{name}: anchors", [])),
         logistics_proxies=tuple(_get(a, "logistics_proxies", list, f"{name}: anchors", [])),
         networks=tuple(nets),
@@ -274,11 +274,22 @@ def _find_point(points: pd.DataFrame, prefix: str) -> Point:
     return Point(float(rows.iloc[0]["lon"]), float(rows.iloc[0]["lat"]))
 
 
-def anchors_from_frame(gdf: gpd.GeoDataFrame, *, kind: str | None = None) -> gpd.GeoDataFrame:
+def anchors_from_frame(
+    gdf: gpd.GeoDataFrame, *, kind: str | None = None, polygons: bool = False
+) -> gpd.GeoDataFrame:
     """Named anchors (candidate sites and demand points) from any frame with a ``name`` column.
 
-    Polygons and lines are reduced to a representative point; rows without geometry are dropped.
-    ``kind`` (if given) overrides the frame's ``kind`` column; missing kinds become "landmark".
+    Point rows are kept; polygon rows too, as a point on their surface, when ``polygons`` is
+    true; lines (a metro line is no place to land) and empty geometries are dropped.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Any CRS; optional columns ``id``, ``name_en``, ``kind`` (e.g. the gazetteer).
+    kind : str, optional
+        Overrides the frame's ``kind``; rows without a kind become "landmark".
+    polygons : bool
+        Also use polygon rows (zones, parks) through a point on their surface.
 
     Returns
     -------
@@ -294,11 +305,13 @@ def anchors_from_frame(gdf: gpd.GeoDataFrame, *, kind: str | None = None) -> gpd
         raise DataError("anchors: the frame has no CRS")
     if "name" not in gdf.columns:
         raise DataError("anchors: the frame has no 'name' column")
-    frame = gdf.loc[gdf.geometry.notna() & ~gdf.geometry.is_empty].to_crs(LONLAT)
+    types = shapely.get_type_id(gdf.geometry.values)  # -1 missing, 0 point, 3/6 polygonal
+    keep = (types == 0) | (polygons & np.isin(types, [3, 6]))
+    frame = gdf.loc[keep & ~gdf.geometry.is_empty.to_numpy()].to_crs(LONLAT)
     geoms = frame.geometry.values
     points = np.where(shapely.get_type_id(geoms) == 0, geoms, shapely.point_on_surface(geoms))
     n = len(frame)
-    kinds = [kind] * n if kind else list(frame.get("kind", pd.Series(["landmark"] * n)))
+    kinds = [kind] * n if kind else list(frame["kind"]) if "kind" in frame else [None] * n
     ids = list(frame["id"]) if "id" in frame else [f"anchor.{i:03d}" for i in range(n)]
     return gpd.GeoDataFrame(
         {
@@ -314,7 +327,7 @@ def anchors_from_frame(gdf: gpd.GeoDataFrame, *, kind: str | None = None) -> gpd
 
 def default_anchors(config: SitingConfig, district: BaseGeometry) -> gpd.GeoDataFrame:
     """Shipped anchors: ports (even just across the line), the railway station, metro stations
-    inside Luohu (``interchange`` when 2+ lines), other point facts inside the district."""
+    inside Luohu (``metro_interchange`` when 2+ lines), other point facts inside the district."""
     points, stations = _read_facts()
     rows = []
     for r in points.itertuples():
@@ -323,8 +336,8 @@ def default_anchors(config: SitingConfig, district: BaseGeometry) -> gpd.GeoData
             continue
         if any(r.name_zh.startswith(p) for p in config.ports):
             kind = "port"
-        elif any(r.name_zh.startswith(p) for p in config.rail_stations):
-            kind = "rail_station"
+        elif any(r.name_zh.startswith(p) for p in config.railway_stations):
+            kind = "railway_station"
         elif shapely.contains_xy(district, r.lon, r.lat):
             kind = "landmark"
         else:
@@ -332,7 +345,7 @@ def default_anchors(config: SitingConfig, district: BaseGeometry) -> gpd.GeoData
         rows.append((f"anchor.fact.{r.Index:03d}", label, r.name_en, kind, r.lon, r.lat))
     for r in stations.loc[stations["in_luohu"].astype(bool)].itertuples():
         lines = str(r.lines_in_compilations).split(";")
-        kind = "interchange" if len(lines) > 1 else "metro_station"
+        kind = "metro_interchange" if len(lines) > 1 else "metro_station"
         rows.append((f"anchor.metro.{r.Index:03d}", f"{r.name}站", "", kind, r.lon, r.lat))
         if r.name in config.logistics_proxies:
             note = f"{r.name}站 (proxy for the 笋岗–清水河物流园区, no sourced coordinate)"

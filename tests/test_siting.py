@@ -216,14 +216,21 @@ def test_cross_border_route_ends_outside_shenzhen(coarse):
 
 def test_anchors_from_frame_takes_any_named_frame():
     frame = gpd.GeoDataFrame(
-        {"name": ["甲", "乙"], "kind": ["port", None]},
-        geometry=[box(X0, Y0, X0 + 10, Y0 + 10), Point(X0, Y0)],
+        {"name": ["甲", "乙", "丙", "丁"], "kind": ["zone", None, "metro_line", "port"]},
+        geometry=[
+            box(X0, Y0, X0 + 10, Y0 + 10),
+            Point(X0, Y0),
+            shapely.LineString([(X0, Y0), (X0 + 99, Y0)]),
+            None,
+        ],
         crs="EPSG:32650",
     )
-    anchors = siting.anchors_from_frame(frame)
-    assert anchors.crs.to_epsg() == 4326
-    assert anchors["kind"].tolist() == ["port", "landmark"]
-    assert (anchors.geom_type == "Point").all()
+    points = siting.anchors_from_frame(frame)
+    assert points["name"].tolist() == ["乙"] and points["kind"].tolist() == ["landmark"]
+    both = siting.anchors_from_frame(frame, polygons=True)
+    assert both["name"].tolist() == ["甲", "乙"]
+    assert both.crs.to_epsg() == 4326 and (both.geom_type == "Point").all()
+    assert siting.anchors_from_frame(frame, kind="port")["kind"].tolist() == ["port"]
     with pytest.raises(DataError, match="no 'name' column"):
         siting.anchors_from_frame(frame.drop(columns="name"))
 
