@@ -124,69 +124,72 @@ def _text(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _tooltip(row: pd.Series, label_lang: str) -> str:
-    zh, en = _text(row.get("name")), _text(row.get("name_en"))
-    first, second = (zh, en) if label_lang == "zh" else (en or zh, zh if en else "")
-    return f"<b>{first}</b>" + (f"<br>{second}" if second and second != first else "")
+#: popup rows: property -> label (values are escaped per feature; labels are fixed text)
+POPUP_FIELDS: dict[str, str] = {
+    "name": "名称 Name",
+    "name_en": "英文名 English",
+    "kind": "类型 Kind",
+    "status": "状态 Status",
+    "precision": "精度 Precision",
+    "source": "来源 Source",
+    "note": "说明 Note",
+    "report_excerpt": "报告原文 Report",
+    "mentions": "提及次数 Mentions",
+}
 
 
-def _popup(row: pd.Series, layer: str) -> str:
+def _properties(row: dict[str, Any]) -> dict[str, str]:
+    """Escaped, human-readable popup values of one row (empty string when missing)."""
     kind = str(row.get("kind", ""))
     base = KINDS.get(kind)
-    cells = [
-        ("类型 Kind", f"{base.label_zh} {base.label_en}" if base else kind),
-        ("状态 Status", _STATUS_LABEL.get(str(row.get("status")), row.get("status"))),
-        ("精度 Precision", _PRECISION_LABEL.get(str(row.get("precision")), row.get("precision"))),
-        ("图层 Layer", layer_title(layer)),
-        ("来源 Source", row.get("source")),
-        ("说明 Note", row.get("note")),
-        ("报告原文 Report", row.get("report_excerpt")),
-        ("提及次数 Mentions", row.get("mentions")),
-    ]
-    body = "".join(
-        f'<tr><th style="padding-right:6px;vertical-align:top;white-space:nowrap">{_text(k)}'
-        f"</th><td>{_text(v)}</td></tr>"
-        for k, v in cells
-        if _text(v)
-    )
-    title = f"<b>{_text(row.get('name'))}</b> {_text(row.get('name_en'))}"
-    return (
-        f'<div style="max-width:340px;font-size:12px">{title}'
-        f'<table style="margin-top:4px">{body}</table></div>'
-    )
+    out = {key: _text(row.get(key)) for key in POPUP_FIELDS}
+    out["kind"] = _text(f"{base.label_zh} {base.label_en}" if base else kind)
+    out["status"] = _text(_STATUS_LABEL.get(str(row.get("status")), row.get("status")))
+    out["precision"] = _text(_PRECISION_LABEL.get(str(row.get("precision")), row.get("precision")))
+    if out["mentions"].endswith(".0"):  # read back from GeoJSON as float
+        out["mentions"] = out["mentions"][:-2]
+    return out
 
 
 def _round_coords(geoms: np.ndarray, decimals: int = 6) -> np.ndarray:
     return shapely.transform(geoms, lambda c: np.round(c, decimals))
 
 
-def _feature_collection(
-    gdf: gpd.GeoDataFrame, layer: str, *, label_lang: str
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _feature_collection(gdf: gpd.GeoDataFrame, layer: str) -> tuple[dict[str, Any], list[dict]]:
     """GeoJSON of the drawable rows (escaped properties) and the style of each feature."""
     geoms = _round_coords(gdf.geometry.array.to_numpy())
-    features, styles = [], []
-    for i, (geom, (_, row)) in enumerate(zip(geoms, gdf.iterrows(), strict=True)):
+    rows = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).to_dict("records")
+    features, styles, cache = [], [], {}
+    for i, (geom, row) in enumerate(zip(geoms, rows, strict=True)):
         if geom is None or shapely.is_empty(geom):
             continue
-        style = style_for(row["kind"], row["status"], row["precision"])
-        if style is None:
+        key = (row["kind"], row["status"], row["precision"])
+        if key not in cache:
+            cache[key] = style_for(*key)
+        if cache[key] is None:
             continue
+        props = {"id": _text(row.get("id")), "layer": layer, **_properties(row)}
         features.append(
             {
                 "type": "Feature",
                 "id": i,
                 "geometry": shapely.geometry.mapping(geom),
-                "properties": {
-                    "id": _text(row.get("id")),
-                    "layer": layer,
-                    "_tip": _tooltip(row, label_lang),
-                    "_popup": _popup(row, layer),
-                },
+                "properties": props,
             }
         )
-        styles.append(style)
+        styles.append(cache[key])
     return {"type": "FeatureCollection", "features": features}, styles
+
+
+def _tooltip(label_lang: str) -> folium.GeoJsonTooltip:
+    fields = ["name", "name_en"] if label_lang == "zh" else ["name_en", "name"]
+    return folium.GeoJsonTooltip(fields=fields, labels=False, sticky=True)
+
+
+def _popup() -> folium.GeoJsonPopup:
+    return folium.GeoJsonPopup(
+        fields=list(POPUP_FIELDS), aliases=list(POPUP_FIELDS.values()), max_width=360
+    )
 
 
 def _swatch(entry: dict[str, Any]) -> str:
@@ -293,7 +296,13 @@ class _Hook(MacroElement):
         self.background = background
         self.highlight = highlight
         # Bootstrap's 16px body font makes the layer switcher cover a third of the map
-        self.css = ".leaflet-control-layers{font-size:12px;line-height:1.5}"
+        # empty popup rows (no note, no excerpt) are hidden
+        self.css = (
+            ".leaflet-control-layers{font-size:12px;line-height:1.5}"
+            ".leaflet-popup-content tr:has(td:empty){display:none}"
+            ".leaflet-popup-content th{padding-right:6px;vertical-align:top;white-space:nowrap}"
+            ".leaflet-popup-content,.leaflet-tooltip{font-size:12px}"
+        )
 
 
 def _bounds(frames: list[gpd.GeoDataFrame]) -> list[list[float]] | None:
@@ -370,7 +379,7 @@ def make_map(
     highlight_row = None
     for name in order:
         gdf = frames[name]
-        fc, styles = _feature_collection(gdf, name, label_lang=lang)
+        fc, styles = _feature_collection(gdf, name)
         count = len(fc["features"])
         titles[name] = html.escape(f"{layer_title(name, titles=given_titles)} ({count})")
         group = folium.FeatureGroup(name=titles[name])
@@ -381,8 +390,8 @@ def make_map(
                 name=name,
                 style_function=lambda f, by_id=by_id: by_id[f["id"]],
                 marker=folium.CircleMarker(),
-                tooltip=folium.GeoJsonTooltip(fields=["_tip"], labels=False, sticky=True),
-                popup=folium.GeoJsonPopup(fields=["_popup"], labels=False, max_width=360),
+                tooltip=_tooltip(lang),
+                popup=_popup(),
                 smooth_factor=0.5,
             )
             gj.add_to(group)
@@ -462,7 +471,7 @@ def _pad(bounds: list[list[float]] | None, deg: float = 0.003) -> list[list[floa
 
 
 def _add_highlight(m: folium.Map, layer: str, rows: gpd.GeoDataFrame, *, label_lang: str) -> None:
-    fc, styles = _feature_collection(rows, layer, label_lang=label_lang)
+    fc, styles = _feature_collection(rows, layer)
     emphasis = {
         **styles[0],
         "color": _HIGHLIGHT,
@@ -477,6 +486,6 @@ def _add_highlight(m: folium.Map, layer: str, rows: gpd.GeoDataFrame, *, label_l
         control=False,
         style_function=lambda f: emphasis,
         marker=folium.CircleMarker(),
-        tooltip=folium.GeoJsonTooltip(fields=["_tip"], labels=False, sticky=True),
-        popup=folium.GeoJsonPopup(fields=["_popup"], labels=False, max_width=360),
+        tooltip=_tooltip(label_lang),
+        popup=_popup(),
     ).add_to(m)

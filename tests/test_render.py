@@ -325,18 +325,27 @@ def test_hostile_text_is_escaped_everywhere(layers):
     props = next(
         f["properties"] for f in gj.data["features"] if f["properties"]["id"] == "port.wenjindu"
     )
-    assert "&lt;img src=x onerror=alert(1)&gt;" in props["_tip"]
-    assert "<img" not in props["_popup"]
+    assert props["name"] == props["name_en"] == "&lt;img src=x onerror=alert(1)&gt;"
+    assert all("<" not in v for v in props.values())
 
 
 def test_tooltip_language_order(layers):
-    tip = lambda lang: next(  # noqa: E731
-        f["properties"]["_tip"]
-        for f in _geojsons(make_map(layers, label_lang=lang))["ports"].data["features"]
-        if f["properties"]["id"] == "port.luohu"
-    )
-    assert tip("zh") == "<b>罗湖口岸</b><br>Luohu Port"
-    assert tip("en") == "<b>Luohu Port</b><br>罗湖口岸"
+    def fields(lang):
+        gj = _geojsons(make_map(layers, label_lang=lang))["ports"]
+        return next(c for c in gj._children.values() if isinstance(c, folium.GeoJsonTooltip)).fields
+
+    assert fields("zh") == ["name", "name_en"]
+    assert fields("en") == ["name_en", "name"]
+
+
+def test_popup_shows_readable_values(layers):
+    frames = dict(layers)
+    frames["ports"] = layers["ports"].assign(report_excerpt="……莲塘口岸……", mentions=3)
+    gj = _geojsons(make_map(frames))["ports"]
+    props = gj.data["features"][1]["properties"]
+    assert props["kind"] == "口岸 Border port" and props["status"] == "现状 existing"
+    assert props["precision"] == "有据定位 located" and props["mentions"] == "3"
+    assert props["report_excerpt"] == "……莲塘口岸……"
 
 
 def test_no_cdn_links_for_offline_maps(layers):
