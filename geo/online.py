@@ -1,6 +1,6 @@
 """Optional online sources: Nominatim search and OSM features from Overpass.
 
-Opt-in (``PLANMAP_ONLINE=1``, see :func:`geo._http.settings_from_env`). Requests go through
+Opt-in (``PLANMAP_ONLINE=1``; build settings with :func:`settings_from_env`). Requests go through
 :mod:`geo._http` (timeouts, file cache, one-line :class:`~geo.errors.NetworkError`); replies
 become GeoDataFrames through pure functions that are tested with recorded replies.
 """
@@ -17,7 +17,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon, shape
 
 from geo import _http
-from geo._http import OnlineSettings
+from geo._http import OnlineSettings, settings_from_env
 from geo.errors import NetworkError
 from geo.osm import Tags, empty_features, tidy_features
 
@@ -29,10 +29,13 @@ __all__ = [
     "nominatim_request",
     "nominatim_search",
     "osm_features",
+    "settings_from_env",
 ]
 
-#: Luohu District with a margin, as (left, bottom, right, top) in WGS-84 degrees.
-LUOHU_VIEWBOX: tuple[float, float, float, float] = (114.08, 22.52, 114.26, 22.63)
+#: Luohu District with about 1 km margin, as (left, bottom, right, top) in WGS-84 degrees:
+#: the bounds of ``data/facts/luohu_boundary.geojson`` (114.061, 22.530, 114.215, 22.619)
+#: rounded outwards.
+LUOHU_VIEWBOX: tuple[float, float, float, float] = (114.05, 22.52, 114.23, 22.63)
 
 NOMINATIM_COLUMNS = [
     "query",

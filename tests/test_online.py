@@ -296,10 +296,23 @@ def test_nominatim_request_params(settings: OnlineSettings) -> None:
         "format": "jsonv2",
         "polygon_geojson": 1,
         "limit": 3,
-        "viewbox": "114.08,22.52,114.26,22.63",
+        "viewbox": "114.05,22.52,114.23,22.63",
         "bounded": 0,
         "accept-language": "zh-CN",
     }
+
+
+def test_viewbox_covers_the_shipped_luohu_boundary() -> None:
+    from shapely.geometry import box
+
+    from geo.online import LUOHU_VIEWBOX
+    from geo.paths import facts_dir
+
+    luohu = gpd.read_file(facts_dir() / "luohu_boundary.geojson").to_crs(4326)
+    viewbox = box(*LUOHU_VIEWBOX)
+    assert viewbox.contains(luohu.union_all())
+    # but not by much: the box is no more than twice the district's bounding box
+    assert viewbox.area < 2 * box(*luohu.total_bounds).area
 
 
 @pytest.mark.parametrize(("query", "limit"), [("  ", 5), ("莲塘", 0), ("莲塘", 41)])
