@@ -182,6 +182,9 @@ def _throttle(host: str, min_interval_s: float) -> None:
 def get_json(url: str, params: Mapping[str, Any], *, settings: OnlineSettings) -> dict | list:
     """GET a JSON reply, from the file cache when it holds one.
 
+    Cached replies never expire (planning reports are mapped from a fixed snapshot); delete
+    ``settings.cache_dir`` to refresh. Error replies are never cached.
+
     Parameters
     ----------
     url : str

@@ -95,6 +95,7 @@ class _Reply:
         self.status = 200
         self.body = b"{}"
         self.requests: list[tuple[str, str]] = []
+        self.user_agents: list[str | None] = []
 
 
 @pytest.fixture
@@ -108,6 +109,7 @@ def local_server() -> Iterator[tuple[str, _Reply]]:
             if length:
                 self.rfile.read(length)
             reply.requests.append((self.command, self.path))
+            reply.user_agents.append(self.headers.get("User-Agent"))
             self.send_response(reply.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(reply.body)))
@@ -428,6 +430,7 @@ def test_request_sends_user_agent_and_params(
     assert method == "GET"
     assert path.startswith("/api/search?")
     assert "format=jsonv2" in path and "bounded=0" in path
+    assert reply.user_agents == ["planmap/0.1"]
 
 
 @pytest.mark.parametrize(
@@ -525,6 +528,7 @@ def test_osm_features_busy_server_fails_at_once_instead_of_sleeping_55_s(
         osm_features(BBOX, {"railway": "station"}, settings=busy)
     assert time.perf_counter() - started < 2
     assert [m for m, _ in reply.requests] == ["POST"], "no status check, no retry"
+    assert reply.user_agents == ["planmap/0.1"]
 
 
 @pytest.mark.parametrize(
