@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 import folium
+import folium.plugins
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -278,6 +279,11 @@ class _Hook(MacroElement):
             {%- if this.background %}
             map.getContainer().style.background = {{ this.background|tojson }};
             {%- endif %}
+            {%- if this.icons %}
+            // Leaflet finds its marker images through leaflet.css's url(); inlined, it cannot
+            L.Icon.Default.imagePath = "";
+            L.Icon.Default.mergeOptions({{ this.icons|tojson }});
+            {%- endif %}
             var counts = {};
             {%- for layer, var in this.layers %}
             counts[{{ layer|tojson }}] = {{ var }}.getLayers().length;
@@ -289,12 +295,20 @@ class _Hook(MacroElement):
         """
     )
 
-    def __init__(self, layers: list[tuple[str, str]], *, background: str | None, highlight):
+    def __init__(
+        self,
+        layers: list[tuple[str, str]],
+        *,
+        background: str | None,
+        highlight: str | None,
+        icons: dict[str, str] | None = None,
+    ):
         super().__init__()
         self._name = "PlanmapHook"
         self.layers = layers
         self.background = background
         self.highlight = highlight
+        self.icons = icons
         # Bootstrap's 16px body font makes the layer switcher cover a third of the map
         # empty popup rows (no note, no excerpt) are hidden
         self.css = (
@@ -303,6 +317,18 @@ class _Hook(MacroElement):
             ".leaflet-popup-content th{padding-right:6px;vertical-align:top;white-space:nowrap}"
             ".leaflet-popup-content,.leaflet-tooltip{font-size:12px}"
         )
+
+
+def _embedded_marker_icons() -> dict[str, str]:
+    """Leaflet's default marker images as data URIs (Leaflet.draw's marker tool uses them)."""
+    return {
+        option: assets.data_uri(f"leaflet-1.9.3/images/{file}")
+        for option, file in (
+            ("iconUrl", "marker-icon.png"),
+            ("iconRetinaUrl", "marker-icon-2x.png"),
+            ("shadowUrl", "marker-shadow.png"),
+        )
+    }
 
 
 def _bounds(frames: list[gpd.GeoDataFrame]) -> list[list[float]] | None:
@@ -322,6 +348,7 @@ def make_map(
     highlight_id: str | None = None,
     asset_base: str | None = None,
     embed: bool = False,
+    draw: bool = False,
 ) -> folium.Map:
     """Build the Folium map of the planning layers.
 
@@ -342,6 +369,9 @@ def make_map(
         this nor ``embed`` the CDN links are left as folium writes them.
     embed : bool, default False
         Inline every asset as ``data:`` URIs (standalone HTML that works from ``file://``).
+    draw : bool, default False
+        Add Leaflet.draw tools for points, lines and polygons (to locate unlocated features).
+        Add plugins here rather than to the returned map: later additions keep CDN links.
 
     Returns
     -------
@@ -421,8 +451,23 @@ def make_map(
     entries = legend_entries(pd.concat(drawn) if drawn else [])
     if entries:
         _Legend(legend_html(entries, label_lang=lang)).add_to(m)
+    if draw:
+        folium.plugins.Draw(
+            position="topleft",
+            draw_options={
+                "polyline": True,
+                "polygon": True,
+                "marker": True,
+                "circle": False,
+                "rectangle": False,
+                "circlemarker": False,
+            },
+        ).add_to(m)
     _Hook(
-        hooks, background=_BACKGROUND if base is Basemap.NONE else None, highlight=highlight_id
+        hooks,
+        background=_BACKGROUND if base is Basemap.NONE else None,
+        highlight=highlight_id,
+        icons=_embedded_marker_icons() if embed else None,
     ).add_to(m)
     rank = {titles[n]: i for i, n in enumerate(_switcher_order(order))}
     folium.LayerControl(

@@ -127,3 +127,70 @@ def test_online_basemap_fails_soft_offline(browser, tmp_path):
     assert blocked and all("autonavi.com" in u for u in blocked)  # only tiles were asked for
     assert errors == []
     page.close()
+
+
+def _draw_a_marker(page) -> None:
+    page.locator(".leaflet-draw-draw-marker").click()
+    page.mouse.click(400, 400)
+    page.wait_for_timeout(300)
+
+
+def _icon_loaded(page) -> bool:
+    return page.evaluate(
+        """() => [...document.querySelectorAll('img.leaflet-marker-icon')]
+                 .some(img => img.complete && img.naturalWidth > 0)"""
+    )
+
+
+def test_draw_tools_work_in_a_standalone_map(browser, tmp_path):
+    out = tmp_path / "map.html"
+    make_map(luohu_layers(), embed=True, draw=True).save(str(out))
+    page, blocked, dialogs, errors = _open(browser, out, shot="map_draw.png")
+    assert page.locator(".leaflet-draw-draw-polyline").is_visible()
+    assert page.locator(".leaflet-draw-draw-polygon").is_visible()
+    assert page.locator(".leaflet-draw-draw-circle").count() == 0
+    _draw_a_marker(page)
+    assert _icon_loaded(page)  # the default marker image is found though it is inlined
+    assert blocked == [] and errors == []
+    page.close()
+
+
+@pytest.fixture()
+def served(tmp_path):
+    """A localhost server with the vendored assets at /vendor/, as Streamlit serves them."""
+    import functools
+    import http.server
+    import threading
+
+    from layers.assets import VENDOR_DIR
+
+    (tmp_path / "vendor").symlink_to(VENDOR_DIR, target_is_directory=True)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield tmp_path, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_served_assets_resolve(browser, served):
+    folder, url = served
+    make_map(luohu_layers(), asset_base="/vendor/", draw=True).save(str(folder / "map.html"))
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    bad = []
+    page.on("response", lambda r: bad.append(r.url) if r.status >= 400 else None)
+    page.on("requestfailed", lambda r: bad.append(r.url))
+    page.route("**/*", lambda r: r.continue_() if _is_local(r.request.url) else r.abort())
+    page.goto(f"{url}/map.html")
+    page.wait_for_function("window.__planmap !== undefined", timeout=15000)
+    assert page.evaluate("window.__planmap.layerCounts") == EXPECTED_COUNTS
+    _draw_a_marker(page)
+    assert _icon_loaded(page)
+    assert bad == []  # every css image, font and script was found under /vendor/
+    page.close()
