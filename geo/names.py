@@ -8,8 +8,8 @@ Pipeline of :func:`normalize_text` (in this order, because pinyin detection need
 original Han characters and parentheses):
 
 1. :func:`strip_pinyin`, after dropping characters lost to mojibake with their annotation;
-2. drop the other mojibake fragments (see :func:`drop_mojibake`);
-3. :func:`unify_width`;
+2. :func:`unify_width`;
+3. drop the other mojibake fragments (see :func:`drop_mojibake`);
 4. :func:`to_simplified` (OpenCC ``t2s``).
 
 Name keys and suffix variants
@@ -112,10 +112,13 @@ def strip_pinyin(text: str) -> str:
     """
 
     def repl(match: re.Match[str]) -> str:
-        before = text[match.start() - 1]
+        before = match.string[match.start() - 1]
         return "" if _is_annotation(match.group(1), before) else match.group(0)
 
-    return _PAREN_GROUP.sub(repl, text)
+    # Repeat for stacked annotations (`區(qū)(qu)`): the second follows the Han only afterwards.
+    while (stripped := _PAREN_GROUP.sub(repl, text)) != text:
+        text = stripped
+    return text
 
 
 # --- mojibake -----------------------------------------------------------------------------
@@ -186,6 +189,8 @@ def _width_table() -> dict[int, str]:
 _WIDTH = _width_table()
 # Non-ASCII dashes, runs included (`——`), become one `-`; ASCII `--` is left alone.
 _DASH_RUN = re.compile("[\u2010-\u2015\u2043\u2212\ufe58\ufe63\uff0d]+")
+# `什么？！`: a full-width run of marks keeps its first, so it cannot look like mojibake `?!`.
+_FULLWIDTH_MARKS = re.compile("[？！]{2,}")
 _SPACES = re.compile(r" {2,}")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -196,7 +201,8 @@ def unify_width(text: str) -> str:
     Full-width ASCII letters, digits and punctuation become ASCII (``（５Ｇ－Ａ）`` ->
     ``(5G-A)``); the ideographic space becomes a space; CJK compatibility ideographs and Kangxi
     radicals become unified Han. CJK punctuation without an ASCII twin (``。、《》“”``) is kept.
-    Dashes become ``-`` (a run such as ``——`` becomes one ``-``; ASCII ``--`` stays); middle
+    A full-width run ``？！`` keeps its first mark (so it cannot pass for the ASCII mojibake
+    ``?!``). Dashes become ``-`` (a run such as ``——`` becomes one ``-``; ASCII ``--`` stays); middle
     dots become ``·``; corner quotes ``「」『』`` become ``“”‘’``. Runs of spaces collapse to
     one, lines are stripped, and more than one blank line collapses to one (paragraphs survive).
 
@@ -211,7 +217,11 @@ def unify_width(text: str) -> str:
         The unified text.
     """
     text = _DASH_RUN.sub("-", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = text.translate(_WIDTH)
+    text = _FULLWIDTH_MARKS.sub(lambda m: m.group(0)[0], text).translate(_WIDTH)
+    return _tidy_whitespace(text)
+
+
+def _tidy_whitespace(text: str) -> str:
     text = _SPACES.sub(" ", text)
     text = "\n".join(line.strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", text).strip()
@@ -257,16 +267,20 @@ def normalize_text(text: str) -> str:
         Clean Simplified text; see :func:`drop_mojibake` for what is dropped.
     """
     # Lost characters first (they need their annotation), then annotations, then the rest.
+    # Mojibake is judged after width unification, which collapses a genuine full-width run
+    # `？！` to one mark, so a second pass finds nothing more to drop (idempotence).
+    # Dropping mojibake can glue an annotation to its Han character (`區?!(qu)`): strip again.
     text = strip_pinyin(_LOST_ANNOTATED.sub("", text))
-    return to_simplified(unify_width(drop_mojibake(text)))
+    text = _tidy_whitespace(strip_pinyin(drop_mojibake(unify_width(text))))
+    return to_simplified(text)
 
 
 # --- names --------------------------------------------------------------------------------
 
 # Hyphens are kept only between two non-ASCII characters (`蔡屋围-东门`); pinyin and English
 # drop them (`Sha-Tau-Kok` -> `shataukok`).
-_INNER_HYPHEN = re.compile(r"(?<=[^\x00-\x7f])-(?=[^\x00-\x7f])")
-_SPACED_HYPHEN = re.compile(r"\s*-\s*")
+_OUTER_HYPHEN = re.compile(r"(?<![^\x00-\x7f])-|-(?![^\x00-\x7f])")
+_HYPHEN_RUN = re.compile("-{2,}")
 
 
 @lru_cache(maxsize=65536)
@@ -288,15 +302,13 @@ def normalize_name(name: str) -> str:
     str
         The key (may be empty for a name of only punctuation).
     """
-    text = _SPACED_HYPHEN.sub("-", normalize_text(name).lower())
-    text = _INNER_HYPHEN.sub("\x00", text)
-    kept = []
-    for char in text:
-        if char == "\x00":
-            kept.append("-")
-        elif unicodedata.category(char)[0] not in "PZSC" or char in "+&#":
-            kept.append(char)
-    return "".join(kept)
+    text = "".join(
+        char
+        for char in normalize_text(name).lower()
+        if char in "-+&#" or unicodedata.category(char)[0] not in "PZSC"
+    )
+    # Hyphens are judged once the spaces and punctuation around them are gone.
+    return _OUTER_HYPHEN.sub("", _HYPHEN_RUN.sub("-", text))
 
 
 # Generic suffixes by group, longest first within the whole table. `口岸`/`port` is absent on

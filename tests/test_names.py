@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geo import names
 from geo.names import (
@@ -138,7 +140,7 @@ def test_normalize_text_on_the_seed(seed_text: str) -> None:
     assert "\n\n\n" not in text and "  " not in text
 
 
-def test_normalize_text_is_idempotent(seed_text: str) -> None:
+def test_normalize_text_is_idempotent_on_the_seed(seed_text: str) -> None:
     once = normalize_text(seed_text)
     assert normalize_text(once) == once
 
@@ -150,7 +152,9 @@ def test_normalize_text_is_idempotent(seed_text: str) -> None:
     ("raw", "expected"),
     [
         ("（５Ｇ－Ａ）", "(5G-A)"),
-        ("ＡＢＣ１２３，：；！？", "ABC123,:;!?"),
+        ("ＡＢＣ１２３，：；", "ABC123,:;"),
+        ("好！真的？", "好!真的?"),
+        ("什么？！？", "什么?"),  # a full-width run keeps its first mark
         ("蔡屋圍－東門", "蔡屋圍-東門"),
         ("蔡屋圍—東門", "蔡屋圍-東門"),
         ("蔡屋圍——東門", "蔡屋圍-東門"),
@@ -221,6 +225,7 @@ def test_converter_is_a_lazy_singleton() -> None:
         ("中國·深圳", "中国深圳"),
         ("政務+教育", "政务+教育"),
         ("，。", ""),
+        ("區-·", "区"),  # a hyphen left at the end once punctuation is gone
     ],
 )
 def test_normalize_name(raw: str, key: str) -> None:
@@ -274,3 +279,44 @@ def test_name_keys_share_stems_but_never_collapse_ports() -> None:
     assert name_keys("Liantang Port") == {"liantangport"}
     assert "莲塘" in name_keys("莲塘街道") & name_keys("莲塘站")
     assert not name_keys("莲塘口岸") & name_keys("莲塘站")
+
+
+# --- properties ---------------------------------------------------------------------------
+
+# Fragments of the seed's noise, full-width forms and name parts, glued at random.
+_NOISE = st.lists(
+    st.sampled_from(
+        list("區發羅湖蓮塘口岸站地铁片区街道FA?!？！ 　（）-－—·・“”「」Zz0９\n'’^")
+        + ["(qū)", "(fā)", "?!", "（FA）", "(chuàng)", "chuàng)", "(AI)", "(5G-A)", "\ufffd"]
+    ),
+    max_size=20,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_NOISE)
+def test_normalize_text_is_idempotent_on_noise(raw: str) -> None:
+    once = normalize_text(raw)
+    assert normalize_text(once) == once
+
+
+@settings(max_examples=300, deadline=None)
+@given(_NOISE)
+def test_normalize_name_is_idempotent_and_clean(raw: str) -> None:
+    key = normalize_name(raw)
+    assert normalize_name(key) == key
+    assert not re.search(r"[\s()（）?!？！·'’]|^-|-$|--", key)
+    assert key == key.lower()
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("區(qū)（FA）", "区"),  # stacked annotations
+        ("區?!（FA）", "区"),  # mojibake hid the annotation's Han character
+        ("什么？！", "什么?"),  # a genuine full-width run is not mojibake
+        ("？區", "区"),  # a question mark never opens a phrase
+    ],
+)
+def test_normalize_text_regressions(raw: str, expected: str) -> None:
+    assert normalize_text(raw) == expected
