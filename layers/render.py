@@ -285,8 +285,8 @@ class _Hook(MacroElement):
             L.Icon.Default.mergeOptions({{ this.icons|tojson }});
             {%- endif %}
             var counts = {};
-            {%- for layer, var in this.layers %}
-            counts[{{ layer|tojson }}] = {{ var }}.getLayers().length;
+            {%- for layer, el in this.layers %}
+            counts[{{ layer|tojson }}] = {{ el.get_name() }}.getLayers().length;
             {%- endfor %}
             window.__planmap = {map: map, layerCounts: counts,
                                 highlight: {{ this.highlight|tojson }}};
@@ -297,7 +297,7 @@ class _Hook(MacroElement):
 
     def __init__(
         self,
-        layers: list[tuple[str, str]],
+        layers: list[tuple[str, MacroElement]],
         *,
         background: str | None,
         highlight: str | None,
@@ -402,7 +402,8 @@ def make_map(
         folium.TileLayer(name=base.value, control=False, max_zoom=19, **_TILES[base]).add_to(m)
 
     order = [n for n in _DRAW_ORDER if n in frames] + [n for n in frames if n not in _DRAW_ORDER]
-    hooks: list[tuple[str, str]] = []
+    # elements, not names: streamlit-folium renames variables each time it renders a map
+    hooks: list[tuple[str, MacroElement]] = []
     titles: dict[str, str] = {}
     given_titles = getattr(layers, "titles", None) or {}
     drawn: list[pd.DataFrame] = []
@@ -427,7 +428,7 @@ def make_map(
             gj.add_to(group)
         # an empty layer stays listed with (0): a planner sees it exists but is unlocated
         group.add_to(m)
-        hooks.append((name, (gj if count else group).get_name()))
+        hooks.append((name, gj if count else group))
         drawable = gdf.loc[_drawable(gdf)]
         drawn.append(drawable)
         if highlight_id is not None and "id" in gdf and (gdf["id"] == highlight_id).any():

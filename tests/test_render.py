@@ -413,3 +413,20 @@ def test_planmap_map_writes_a_standalone_file(tmp_path, capsys):
     assert [p.name for p in out.parent.iterdir()] == ["map.html"]  # no temp file left
     assert "17 features drawn, 1 unlocated" in capsys.readouterr().out
     assert main(["map", "--out", str(out), "--layers-dir", str(tmp_path / "none")]) == 2
+
+
+def test_hook_survives_streamlit_folium_renaming(layers):
+    """st_folium renames every variable when it renders; a cached map is rendered again."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # streamlit's bare-mode notices
+        from streamlit_folium import _get_map_string
+
+    m = make_map(layers, asset_base=assets.STREAMLIT_BASE_URL)
+    for _ in range(2):
+        m.get_root().render()
+        script = _get_map_string(m)
+        used = set(re.findall(r"(geo_json_\w+)\.getLayers", script))
+        declared = set(re.findall(r"var (geo_json_\w+) = L\.geoJson", script))
+        assert len(used) == len(EXPECTED_COUNTS) and used <= declared
