@@ -166,7 +166,10 @@ def _feature_collection(gdf: gpd.GeoDataFrame, layer: str) -> tuple[dict[str, An
             continue
         key = (row["kind"], row["status"], row["precision"])
         if key not in cache:
-            cache[key] = style_for(*key)
+            try:
+                cache[key] = style_for(*key)
+            except ValueError as exc:
+                raise ValueError(f"layer {layer!r}, feature {row.get('id')!r}: {exc}") from None
         if cache[key] is None:
             continue
         props = {"id": _text(row.get("id")), "layer": layer, **_properties(row)}

@@ -430,3 +430,25 @@ def test_hook_survives_streamlit_folium_renaming(layers):
         used = set(re.findall(r"(geo_json_\w+)\.getLayers", script))
         declared = set(re.findall(r"var (geo_json_\w+) = L\.geoJson", script))
         assert len(used) == len(EXPECTED_COUNTS) and used <= declared
+
+
+@pytest.mark.parametrize(
+    ("basemap", "host"),
+    [
+        ("osm", "tile.openstreetmap.org"),
+        ("cartodb_positron", "basemaps.cartocdn.com"),
+        ("satellite", "server.arcgisonline.com"),
+    ],
+)
+def test_online_basemaps_add_one_tile_layer(layers, basemap, host):
+    m = make_map(layers, basemap=basemap)
+    tiles = [c for c in m._children.values() if isinstance(c, folium.TileLayer)]
+    assert len(tiles) == 1 and host in tiles[0].tiles and tiles[0].control is False
+    plain = _geojsons(make_map(layers))["ports"].data
+    assert _geojsons(m)["ports"].data == plain  # only AMap is shifted
+
+
+def test_unknown_kind_names_the_feature(layers):
+    bad = {"ports": layers["ports"].assign(kind=["port", "harbour", "port"])}
+    with pytest.raises(ValueError, match="layer 'ports', feature 'port.liantang': unknown kind"):
+        make_map(bad)
