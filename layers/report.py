@@ -47,6 +47,7 @@ __all__ = [
     "layer_index",
     "load_rules",
     "read_report",
+    "report_excerpts",
 ]
 
 STATUSES = ("existing", "under_construction", "planned", "proposed")
@@ -486,20 +487,24 @@ class _Phrases:
             rf"\b(?:[A-Z][A-Za-z'’\-]*\s+){{1,4}}(?:{english})\b|\bLine\s+\d+[A-Z]?\b"
         )
 
-    def find(self, masked: str) -> Iterator[str]:
-        for clause in re.split(r"[,，:：]", masked):
-            yield from self._clause(clause)
+    def find(self, masked: str, sentence: str) -> Iterator[str]:
+        """Place-like phrases of ``sentence``, whose found places are masked in ``masked``."""
+        for clause in re.finditer(r"[^,，:：]+", masked):
+            yield from self._clause(clause.group(0), sentence[clause.start() : clause.end()])
         for m in self.english_re.finditer(masked):
             phrase = re.sub(r"^(?:The|A|An|In|At|On|And|To|Of)\s+", "", m.group(0))
             if phrase.split()[0] != phrase.split()[-1]:
                 yield phrase
 
-    def _clause(self, clause: str) -> Iterator[str]:
+    def _clause(self, clause: str, original: str) -> Iterator[str]:
         r = self.rules
         for run in self.run_re.finditer(clause):
             text = run.group(0)
-            before = clause[: run.start()].rstrip(" “”‘’\"'《》")
-            after_found = before.endswith(_MASK) and before != clause[: run.start()]
+            glued = clause[: run.start()]
+            before = glued.rstrip(" “”‘’\"'《》")
+            quoted = before.endswith(_MASK) and before != glued
+            found_start = len(glued) - len(glued.rstrip(_MASK))  # a found place glued on
+            org_before = before.rstrip(_MASK).endswith(r.organisation_verbs)
             seg_start = 0
             for suf in self.suffix_re.finditer(text):
                 end = suf.end()
@@ -512,15 +517,18 @@ class _Phrases:
                 counted = self.count_re.search(clause[: run.start() + suf.start()])
                 if counted:
                     continue
-                if first and after_found:
+                if first and quoted:
                     continue  # “深南东1号”人工智能产学研中心: a descriptor of a found place
-                if (text[: end - len(phrase)] or before).endswith(r.organisation_verbs):
-                    continue
-                phrase = self._trim(phrase, suf.group(0))
-                if phrase is not None:
-                    # a rejected phrase stays part of the next one: 规划中口岸商贸及产业区
-                    seg_start = end
-                    yield phrase
+                if text[:seg_start].endswith(r.organisation_verbs) or (first and org_before):
+                    continue  # 设立罗湖区人工智能创新中心: an organisation
+                trimmed = self._trim(phrase, suf.group(0))
+                if trimmed is None:
+                    continue  # a rejected phrase stays part of the next: 规划中口岸商贸及产业区
+                seg_start = end
+                if first and found_start and trimmed == phrase:
+                    # 罗湖区第二实验学校: keep the found place the phrase is glued to
+                    trimmed = original[run.start() - found_start : run.start()] + trimmed
+                yield trimmed
 
     def _trim(self, phrase: str, suffix: str) -> str | None:
         r = self.rules
@@ -734,7 +742,7 @@ def extract(
             masked = sentence
             for m in reversed(matches):
                 masked = masked[: m.start] + _MASK * (m.end - m.start) + masked[m.end :]
-            for phrase in phrases.find(masked):
+            for phrase in phrases.find(masked, sentence):
                 if phrase in unresolved:
                     unresolved[phrase].count += 1
                 elif len(unresolved) < rules.max_unresolved:
@@ -831,3 +839,30 @@ def highlight_html(
     parts.append(esc(text[pos:]))
     parts.append("</div>")
     return "".join(parts)
+
+
+def report_excerpts(
+    path: str | Path, *, rules: ReportRules | None = None
+) -> dict[str, tuple[int, str]]:
+    """``{id: (mentions, excerpt)}`` of a report file, for ``planmap build --report``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The report.
+    rules : ReportRules, optional
+        Default :func:`load_rules`.
+
+    Returns
+    -------
+    dict of str to (int, str)
+
+    Raises
+    ------
+    DataError
+        See :func:`extract_file`.
+    """
+    from geo.gazetteer import load_gazetteer
+
+    rules = rules or load_rules()
+    return extract_file(path, gazetteer=load_gazetteer(), rules=rules).excerpts(rules=rules)

@@ -11,13 +11,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("build", help="build every layer of a spec into GeoJSON + GeoPackage")
     p.add_argument("--spec", help="spec file (default: data/specs/luohu_2025.toml)")
     p.add_argument("--out", default="build/layers", help="output folder (default: build/layers)")
+    p.add_argument("--report", help="a report text: fill report_excerpt and mentions from it")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from layers.export import write_build
 
-    layers = build_with_progress(args.spec, excerpts=getattr(args, "excerpts", None))
+    excerpts = getattr(args, "excerpts", None)
+    if getattr(args, "report", None):
+        from layers.report import report_excerpts
+
+        excerpts = report_excerpts(args.report)
+    layers = build_with_progress(args.spec, excerpts=excerpts)
     write_build(layers, args.out)
     rows = []
     for name, gdf in layers.items():
