@@ -6,8 +6,10 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+import shapely.ops
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from pyproj import Geod
 from shapely.geometry import (
     GeometryCollection,
     LineString,
@@ -440,3 +442,10 @@ def test_distance_outside(luohu):
     assert reach == pytest.approx(metres_between(far, luohu), abs=0.5)
     assert distance_outside_m(luohu.buffer(-0.001), luohu) == 0
     assert distance_outside_m(Point(), luohu) == 0
+
+
+def test_metric_measures_close_to_ellipsoid(luohu):
+    area, perimeter = Geod(ellps="WGS84").geometry_area_perimeter(luohu)
+    # UTM 50N scale near 114 E is ~1.0007 (documented in the module docstring)
+    assert length_m(luohu) / perimeter == pytest.approx(1.0007, abs=0.0002)
+    assert area_km2(luohu) / (abs(area) / 1e6) == pytest.approx(1.0013, abs=0.0003)
