@@ -136,7 +136,8 @@ def load_rules(path: str | Path | None = None) -> ReportRules:
     def get(section: str, key: str, kind: type) -> object:
         value = doc.get(section, {}).get(key)
         if not isinstance(value, kind) or isinstance(value, bool):
-            raise DataError(f"{path}: [{section}].{key} must be a {kind.__name__}")
+            what = {int: "an integer", list: "a list", dict: "a table"}[kind]
+            raise DataError(f"{path}: [{section}].{key} must be {what}")
         return value
 
     def words(section: str, key: str) -> tuple[str, ...]:
@@ -833,8 +834,10 @@ def highlight_html(
     pos = 0
     for m in matcher.find(text):
         parts.append(esc(text[pos : m.start]))
-        title = esc(f"{names.get(m.id, m.id)} ({m.id})")
-        parts.append(f'<mark data-id="{esc(m.id)}" title="{title}">{esc(m.surface)}</mark>')
+        # attribute values are HTML-escaped; Markdown does not look inside a tag
+        title = html.escape(f"{names.get(m.id, m.id)} ({m.id})", quote=True)
+        fid = html.escape(m.id, quote=True)
+        parts.append(f'<mark data-id="{fid}" title="{title}">{esc(m.surface)}</mark>')
         pos = m.end
     parts.append(esc(text[pos:]))
     parts.append("</div>")
