@@ -319,7 +319,41 @@ class _Hook(MacroElement):
             ".leaflet-popup-content tr:has(td:empty){display:none}"
             ".leaflet-popup-content th{padding-right:6px;vertical-align:top;white-space:nowrap}"
             ".leaflet-popup-content,.leaflet-tooltip{font-size:12px}"
+            ".planmap-label div{position:absolute;transform:translate(-50%,-50%);"
+            "white-space:nowrap;font:bold 12px sans-serif;color:#1c2833;pointer-events:none;"
+            "text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff}"
+            ".planmap-label-pt div{transform:translate(10px,-50%)}"
         )
+
+
+#: kinds named on the map itself (few and large); the rest are named on hover
+LABEL_KINDS = ("district", "neighbour_district", "cluster", "zone", "port", "railway_station")
+LABELS_TITLE = "Labels · 标注 Names"
+
+
+def _add_labels(m: folium.Map, frames: list[gpd.GeoDataFrame], *, label_lang: str) -> None:
+    """A toggleable overlay of non-interactive name labels at each feature's inner point."""
+    group = folium.FeatureGroup(name=html.escape(LABELS_TITLE))
+    for gdf in frames:
+        rows = gdf.loc[_drawable(gdf) & gdf["kind"].isin(LABEL_KINDS)]
+        for geom, name, name_en in zip(
+            rows.geometry, rows["name"], rows.get("name_en", rows["name"]), strict=True
+        ):
+            text = _text(name_en) or _text(name) if label_lang == "en" else _text(name)
+            pt = geom.representative_point()
+            folium.Marker(
+                [round(pt.y, 6), round(pt.x, 6)],
+                icon=folium.DivIcon(
+                    html=f"<div>{text}</div>",
+                    # points: beside the marker; areas: centred
+                    class_name="planmap-label"
+                    + (" planmap-label-pt" if geom.geom_type == "Point" else ""),
+                ),
+                interactive=False,
+                keyboard=False,
+            ).add_to(group)
+    if group._children:
+        group.add_to(m)
 
 
 def _embedded_marker_icons() -> dict[str, str]:
@@ -352,6 +386,7 @@ def make_map(
     asset_base: str | None = None,
     embed: bool = False,
     draw: bool = False,
+    labels: bool = True,
 ) -> folium.Map:
     """Build the Folium map of the planning layers.
 
@@ -372,6 +407,9 @@ def make_map(
         this nor ``embed`` the CDN links are left as folium writes them.
     embed : bool, default False
         Inline every asset as ``data:`` URIs (standalone HTML that works from ``file://``).
+    labels : bool, default True
+        Name the district, ports, stations of rail, clusters and zones on the map (a
+        toggleable "Labels" overlay), in ``label_lang``.
     draw : bool, default False
         Add Leaflet.draw tools for points, lines and polygons (to locate unlocated features).
         Add plugins here rather than to the returned map: later additions keep CDN links.
@@ -455,6 +493,8 @@ def make_map(
     entries = legend_entries(pd.concat(drawn) if drawn else [])
     if entries:
         _Legend(legend_html(entries, label_lang=lang)).add_to(m)
+    if labels:
+        _add_labels(m, [frames[n] for n in order], label_lang=lang)
     if draw:
         folium.plugins.Draw(
             position="topleft",
@@ -474,6 +514,7 @@ def make_map(
         icons=_embedded_marker_icons() if embed else None,
     ).add_to(m)
     rank = {titles[n]: i for i, n in enumerate(_switcher_order(order))}
+    rank[html.escape(LABELS_TITLE)] = len(rank)
     folium.LayerControl(
         collapsed=False,
         sortLayers=True,

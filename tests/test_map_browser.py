@@ -83,8 +83,11 @@ def test_standalone_map_draws_offline(browser, tmp_path):
     assert page.locator(".planmap-legend line[stroke-dasharray]").count() >= 2
     # all eight overlays are listed in the layer switcher, Structure first, Context last
     names = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
-    assert len(names) == 8
-    assert names[0].strip().startswith("Structure") and names[-1].strip().startswith("Context")
+    assert len(names) == 9
+    assert names[0].strip().startswith("Structure") and names[-2].strip().startswith("Context")
+    assert names[-1].strip().startswith("Labels")
+    # names are written on the map, not only on hover
+    assert "罗湖口岸" in page.locator(".planmap-label").all_inner_texts()
     page.close()
 
 

@@ -11,7 +11,7 @@ import pytest
 from shapely.geometry import LineString, Point, Polygon
 
 from layers import assets
-from layers.render import LAYERS, layer_title, make_map
+from layers.render import LABELS_TITLE, LAYERS, layer_title, make_map
 
 XSS = "<img src=x onerror=alert(1)>"
 COLUMNS = ["id", "name", "name_en", "layer", "kind", "status", "precision", "source", "note"]
@@ -271,6 +271,7 @@ def test_one_group_and_geojson_per_layer_with_counts(layers):
     gjs = _geojsons(m)
     assert {n: len(g.data["features"]) for n, g in gjs.items()} == EXPECTED_COUNTS
     groups = [c.layer_name for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
+    assert groups.pop() == LABELS_TITLE  # the name labels, added after the layers
     assert sorted(groups) == sorted(
         f"{layer_title(n)} ({c})".replace("<", "&lt;") for n, c in EXPECTED_COUNTS.items()
     )
@@ -288,6 +289,8 @@ def test_context_is_drawn_below_and_listed_last(layers):
     order = re.search(r"var r = (\{.*?\});", html).group(1)
     rank = json.loads(order)
     assert min(rank, key=rank.get).startswith("Structure")
+    assert max(rank, key=rank.get) == LABELS_TITLE
+    del rank[LABELS_TITLE]
     assert max(rank, key=rank.get).startswith("Context")
 
 
@@ -409,7 +412,8 @@ def test_planmap_map_writes_a_standalone_file(tmp_path, capsys):
     html = out.read_text(encoding="utf-8")
     assets.assert_no_cdn(html)
     listed = json.loads(re.search(r"var r = (\{.*?\});", html).group(1))
-    assert set(listed) == {f"{layer_title(n)} ({c})" for n, c in EXPECTED_COUNTS.items()}
+    expected = {f"{layer_title(n)} ({c})" for n, c in EXPECTED_COUNTS.items()}
+    assert set(listed) == expected | {LABELS_TITLE}
     assert [p.name for p in out.parent.iterdir()] == ["map.html"]  # no temp file left
     assert "17 features drawn, 1 unlocated" in capsys.readouterr().out
     assert main(["map", "--out", str(out), "--layers-dir", str(tmp_path / "none")]) == 2
@@ -452,3 +456,21 @@ def test_unknown_kind_names_the_feature(layers):
     bad = {"ports": layers["ports"].assign(kind=["port", "harbour", "port"])}
     with pytest.raises(ValueError, match="layer 'ports', feature 'port.liantang': unknown kind"):
         make_map(bad)
+
+
+def test_labels_name_the_big_things_in_the_chosen_language(layers):
+    def labels(**kw):
+        m = make_map(layers, **kw)
+        group = next(
+            (c for c in m._children.values() if getattr(c, "layer_name", "") == LABELS_TITLE), None
+        )
+        if group is None:
+            return []
+        return [mk.icon.options["html"] for mk in group._children.values()]
+
+    zh = labels()
+    assert "<div>罗湖口岸</div>" in zh and "<div>罗湖区</div>" in zh
+    assert "<div>&lt;img src=x onerror=alert(1)&gt;</div>" in zh  # escaped
+    assert len(zh) == 7  # 2 districts, a zone, a cluster, 3 ports; no stations or lines
+    assert "<div>Luohu Port</div>" in labels(label_lang="en")
+    assert labels(labels=False) == []
