@@ -1,7 +1,7 @@
 """Normalisation of place names and of report text.
 
 Real reports arrive in Traditional characters with pinyin annotations after many characters
-(``區(qū)``, ``發(fā)``), with mojibake next to quotation marks (``?!``, ``眲?(chuàng)``) and with
+(``區(qū)``, ``發(fā)``), with mojibake next to quotation marks (``?!``, ``眲?chuàng)``) and with
 a mix of full-width and ASCII punctuation. Everything here is pure string work.
 
 Pipeline of :func:`normalize_text` (in this order, because pinyin detection needs the
@@ -10,7 +10,8 @@ original Han characters and parentheses):
 1. :func:`strip_pinyin`, after dropping characters lost to mojibake with their annotation;
 2. :func:`unify_width`;
 3. drop the other mojibake fragments (see :func:`drop_mojibake`);
-4. :func:`to_simplified` (OpenCC ``t2s``).
+4. repeat 1-3 until nothing changes (a removal can expose another);
+5. :func:`to_simplified` (OpenCC ``t2s``).
 
 Name keys and suffix variants
 -----------------------------
@@ -132,8 +133,10 @@ _BANG_RUN = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff”’」』)）])[?!]{2
 # tone-marked annotation stood for the annotated character, lost to mojibake.
 # The opening parenthesis may itself be lost (`眲?chuàng)`, `域?qū)`).
 _LOST_ANNOTATED = re.compile(
-    rf"(?<=[\u3400-\u9fff])[!-'*-~][(（]?[A-Za-z]*[{_TONE_VOWELS}][A-Za-z]*[)）]"
+    rf"(?<=[\u3400-\u9fff])(?:[!-'*-~][(（]|\?)[A-Za-z]*[{_TONE_VOWELS}][A-Za-z]*[)）]"
 )
+# `區chuàng)`: an annotation whose opening parenthesis was lost, glued to a Han character.
+_DANGLING = re.compile(rf"(?<=[\u3400-\u9fff])[A-Za-z]{{0,5}}[{_TONE_VOWELS}][A-Za-z]{{0,5}}[)）]")
 # `內容 ?返回`: a question mark never opens a phrase; this one was an icon.
 _LEADING_QMARK = re.compile(r"(?:(?<=\s)|^)\?(?=[\u3400-\u9fff])", re.MULTILINE)
 
@@ -145,7 +148,8 @@ def drop_mojibake(text: str) -> str:
     character and a tone-marked pinyin annotation, with the annotation (``眲?chuàng)``,
     ``崿F(xiàn)``, ``膮^(qū)``: the annotated character was lost); runs of two or more ASCII
     ``?``/``!`` after a Han character, closing quote or pinyin annotation (``制高點?!?月`` ->
-    ``制高點月``, ``城區(qū)?!编``); a ``?`` at the start of a phrase before a Han character
+    ``制高點月``, ``城區(qū)?!编``); a tone-marked annotation that lost its opening parenthesis,
+    glued to a Han character (``區chuàng)``); a ``?`` at the start of a phrase before a Han character
     (``內容 ?返回``). Kept: ordinary question marks (``新路?2025``) and garbled
     text that decodes to valid Han characters (``皬慕衲甑膮``), which cannot be told apart from
     real text without a language model. The lost characters are not recovered.
@@ -162,7 +166,7 @@ def drop_mojibake(text: str) -> str:
     """
     text = _REPLACEMENT.sub("", text)
     text = _LOST_ANNOTATED.sub("", text)
-    text = _BANG_RUN.sub("", text)
+    text = _DANGLING.sub("", _BANG_RUN.sub("", text))
     return _LEADING_QMARK.sub("", text)
 
 
@@ -266,13 +270,19 @@ def normalize_text(text: str) -> str:
     str
         Clean Simplified text; see :func:`drop_mojibake` for what is dropped.
     """
-    # Lost characters first (they need their annotation), then annotations, then the rest.
-    # Mojibake is judged after width unification, which collapses a genuine full-width run
-    # `？！` to one mark, so a second pass finds nothing more to drop (idempotence).
-    # Dropping mojibake can glue an annotation to its Han character (`區?!(qu)`): strip again.
+    cleaned = _clean(text)
+    # One removal can expose another (`區?!(qu)`: dropping `?!` glues the annotation to its
+    # character). After the first pass every step only deletes, so this loop ends.
+    while (again := _clean(cleaned)) != cleaned:
+        cleaned = again
+    return to_simplified(cleaned)
+
+
+def _clean(text: str) -> str:
+    # Lost characters first (they need their annotation), then annotations. Mojibake is judged
+    # after width unification, which collapses a genuine full-width run `？！` to one mark.
     text = strip_pinyin(_LOST_ANNOTATED.sub("", text))
-    text = _tidy_whitespace(strip_pinyin(drop_mojibake(unify_width(text))))
-    return to_simplified(text)
+    return _tidy_whitespace(drop_mojibake(unify_width(text)))
 
 
 # --- names --------------------------------------------------------------------------------

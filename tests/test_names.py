@@ -320,3 +320,9 @@ def test_normalize_name_is_idempotent_and_clean(raw: str) -> None:
 )
 def test_normalize_text_regressions(raw: str, expected: str) -> None:
     assert normalize_text(raw) == expected
+
+
+def test_dangling_annotation_is_dropped() -> None:
+    assert drop_mojibake("區chuàng)新") == "區新"
+    assert normalize_text("區?!chuàng)") == "区"
+    assert drop_mojibake("Café) 區") == "Café) 區"  # not glued to a Han character
