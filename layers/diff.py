@@ -170,7 +170,10 @@ def diff_frame(rows: list[dict[str, object]]) -> gpd.GeoDataFrame:
     """The changes as a layer (EPSG:4326) with a ``change`` column: new|dropped|status_changed."""
     if not rows:
         return gpd.GeoDataFrame({c: [] for c in COLUMNS}, geometry=[], crs="EPSG:4326")
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")[[*COLUMNS, "geometry"]]
+    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")[[*COLUMNS, "geometry"]]
+    for col in ("layer", "old_status", "new_status"):  # missing is None, not NaN
+        frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+    return frame
 
 
 def diff_paths(
