@@ -41,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="KIND",
         action="extend",
         nargs="+",
-        help="only consider places of these kinds (repeatable), e.g. port metro_station",
+        help="only consider places of these kinds, e.g. --kind port metro_station (after NAME)",
     )
     parser.set_defaults(func=run)
 
