@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Rebuild static/vendor/ from the npm registry: exactly the JS/CSS versions folium 0.20 links,
 # so maps work with no internet (see layers/assets.py and static/vendor/VENDOR.md).
-# Needs npm (registry access) and python3. Idempotent: it wipes and rewrites static/vendor/.
+# Needs npm (registry access) and python3. Idempotent: it rewrites every package folder of
+# static/vendor/ (VENDOR.md, written by hand, stays).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DEST=static/vendor
@@ -23,8 +24,8 @@ pack @fortawesome/fontawesome-free@6.2.0 fontawesome
 pack drmonty-leaflet-awesome-markers@2.0.2 awesome
 pack leaflet-draw@1.0.2 draw
 
-rm -rf "$DEST"
 mkdir -p "$DEST"
+find "$DEST" -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
 keep() {  # keep SRC DST: copy one file, making folders
   mkdir -p "$(dirname "$DEST/$2")"
   cp "$WORK/$1" "$DEST/$2"
