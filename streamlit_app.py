@@ -1,0 +1,319 @@
+"""Planmap: the planning map of Luohu District, offline. Thin: widgets + cached calls.
+
+Run with ``make run`` (or ``streamlit run streamlit_app.py``; ``.streamlit/config.toml`` turns
+on static serving, which the map's local Leaflet/plugin files need).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from pathlib import Path
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.errors import PlanmapError
+from layers import app_data as ad
+from layers.build import BuiltLayers
+
+MAP_KEY = "planmap_map"
+
+st.set_page_config(page_title="Planmap · 罗湖规划图", layout="wide")
+# the map needs the width more than Streamlit's default margins do
+st.markdown(
+    "<style>[data-testid='stMainBlockContainer']{padding:2.2rem 1.5rem 2rem 1.5rem}</style>",
+    unsafe_allow_html=True,
+)
+
+
+# -- cached calls ---------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def _gazetteer():
+    from geo.gazetteer import load_gazetteer
+
+    return load_gazetteer()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _view(src: tuple) -> BuiltLayers:
+    spec_text, spec_name, upload_name, upload_bytes, overrides, _stamp = src
+    upload = (upload_name, upload_bytes) if upload_bytes is not None else None
+    return ad.build_view(
+        spec_text=spec_text, spec_name=spec_name, overrides_path=overrides, upload=upload
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _shown(src: tuple, names: tuple, statuses: tuple) -> BuiltLayers:
+    return ad.filter_layers(_view(src), names=names, statuses=statuses)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _geocoder(src: tuple):
+    from geo.geocoder import Geocoder
+
+    frame = ad.search_frame(_view(src), _gazetteer())
+    return Geocoder(frame), frame
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _map(src, names, statuses, basemap, lang, highlight, draw):
+    return ad.planning_map(
+        _shown(src, names, statuses),
+        basemap=basemap,
+        label_lang=lang,
+        highlight_id=highlight,
+        draw=draw,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _table(src, names, statuses):
+    return ad.feature_table(_shown(src, names, statuses))
+
+
+def _overrides_source() -> tuple[str, int]:
+    from layers.overrides import default_overrides_path
+
+    path = default_overrides_path()
+    return str(path), (path.stat().st_mtime_ns if path.exists() else 0)
+
+
+# -- sidebar: data ----------------------------------------------------------------------------
+
+sb = st.sidebar
+sb.title("Planmap · 罗湖")
+sb.caption("罗湖区规划结构图 · Luohu District planning map (works offline)")
+
+uploaded = sb.file_uploader(
+    "上传 Upload a spec (.toml) or a GeoJSON layer",
+    type=["toml", "geojson", "json"],
+    key="upload",
+    help="A spec replaces the shipped Luohu 2025 spec; a GeoJSON file is shown as an extra layer.",
+)
+overrides_path, stamp = _overrides_source()
+src = (None, "", "", None, overrides_path, stamp)
+upload_error = None
+if uploaded is not None:
+    data = uploaded.getvalue()
+    try:
+        if uploaded.name.lower().endswith(".toml"):
+            src = (ad.read_spec_text(data, name=uploaded.name), uploaded.name, "", None, *src[4:])
+        else:
+            src = (None, "", uploaded.name, data, *src[4:])
+        with st.spinner("Building the uploaded layers…"):
+            _view(src)
+    except Exception as exc:  # a bad upload is a message, never a traceback
+        upload_error = ad.one_line(exc)
+        src = (None, "", "", None, overrides_path, stamp)
+
+try:
+    with st.spinner("Building the planning layers…"):
+        view = _view(src)
+except PlanmapError as exc:
+    st.error(ad.one_line(exc))
+    st.stop()
+
+# -- sidebar: filters, search, display ---------------------------------------------------------
+
+layer_names = list(view)
+if st.session_state.get("layer_set") != layer_names:
+    # a new spec or upload brings new layers: show them all (a keyed multiselect would keep
+    # the old selection and hide the uploaded layer)
+    st.session_state["layer_set"] = layer_names
+    st.session_state["layers"] = layer_names
+names = tuple(
+    sb.multiselect(
+        "图层 Layers",
+        layer_names,
+        format_func=lambda n: ad.layer_label(n, view),
+        key="layers",
+    )
+)
+statuses = tuple(
+    sb.multiselect(
+        "状态 Status",
+        ad.STATUSES,
+        default=ad.STATUSES,
+        format_func=lambda s: ad.STATUS_LABELS.get(s, s),
+        key="statuses",
+    )
+)
+shown = _shown(src, names, statuses)
+
+query = sb.text_input(
+    "搜索 Search a place",
+    key="search",
+    placeholder="莲塘口岸 · 蓮塘口岸 · Liantang Port · lian tang kou an",
+)
+highlight = None
+if query.strip():
+    geocoder, frame = _geocoder(src)
+    hits = ad.search_places(geocoder, frame, query)
+    if not hits:
+        sb.warning("No place matches that name. 未找到。")
+    else:
+        pick = sb.selectbox(
+            "Matches 匹配",
+            range(len(hits)),
+            format_func=lambda i: f"{hits[i].name} · {hits[i].name_en} ({hits[i].score:g})",
+            key="search_pick",
+        )
+        hit = hits[pick]
+        visible = hit.layer in shown and hit.id in set(shown[hit.layer]["id"])
+        if not hit.on_map:
+            sb.info(f"{hit.name} is named by the report but not located yet: draw it on the map.")
+        elif not visible:
+            sb.info(f"{hit.name} is hidden by the layer/status filters.")
+        else:
+            highlight = hit.id
+            sb.caption(f"Selected: {hit.name} · {hit.name_en} · {hit.id}")
+
+lang = sb.radio(
+    "标注 Labels",
+    ["zh", "en"],
+    format_func=lambda v: "中文" if v == "zh" else "English",
+    horizontal=True,
+    key="lang",
+)
+basemap = sb.selectbox(
+    "底图 Basemap",
+    list(ad.BASEMAPS),
+    format_func=ad.BASEMAPS.get,
+    key="basemap",
+    help="Online basemaps need the internet; with no network the planning layers still draw.",
+)
+
+# -- main: map and the places to locate -------------------------------------------------------
+
+st.subheader("罗湖区规划图 · Luohu planning map")
+if upload_error:
+    st.error(upload_error)
+elif uploaded is not None:
+    st.success(f"Showing {uploaded.name}")
+if view.warnings:
+    with st.expander(f"Build warnings ({len(view.warnings)})"):
+        for w in view.warnings:
+            st.text(w)
+
+missing = ad.unlocated_table(shown)
+map_col, side_col = st.columns([4, 1])
+with map_col:
+    with st.spinner("Drawing the map…"):
+        m = _map(src, names, statuses, basemap, lang, highlight, not missing.empty)
+        # st_folium renames the elements of the map it renders, and a renamed map renders
+        # broken the next time: hand it a copy of the cached one, never the cached one
+        out = st_folium(
+            copy.deepcopy(m),
+            key=MAP_KEY,
+            height=680,
+            use_container_width=True,
+            returned_objects=["last_active_drawing"],
+        )
+with side_col:
+    st.markdown(f"**未定位 Unlocated places ({len(missing)})**")
+    st.caption("Named by the report; no source locates them yet.")
+    if missing.empty:
+        st.caption("None among the layers shown.")
+    else:
+        st.dataframe(
+            missing[["name", "name_en", "layer"]],
+            hide_index=True,
+            height=220,
+            column_config={"name": "名称", "name_en": "Name", "layer": "Layer"},
+        )
+        with st.container(border=True):
+            st.markdown("**定位 Locate one by drawing it**")
+            labels = dict(
+                zip(missing["id"], missing["name"] + " · " + missing["name_en"], strict=True)
+            )
+            target = st.selectbox(
+                "Place 地名", list(labels), format_func=labels.get, key="locate_id"
+            )
+            note = st.text_input("Note 说明 (why here?)", key="locate_note")
+            drawing = (out or {}).get("last_active_drawing")
+            if drawing:
+                kind = (drawing.get("geometry") or {}).get("type", "shape")
+                st.caption(f"Drawn: {kind}. Save it as the location of the place above.")
+            else:
+                st.caption("Draw a point, line or polygon with the toolbar at the map's top left.")
+            if st.button("保存 Save location", disabled=not drawing, key="locate_save"):
+                try:
+                    ad.save_drawing(target, drawing, note=note, basemap=basemap)
+                except PlanmapError as exc:
+                    st.error(ad.one_line(exc))
+                else:
+                    st.session_state["flash"] = f"Saved the location of {labels[target]}."
+                    st.rerun()
+    if "flash" in st.session_state:
+        st.success(st.session_state.pop("flash"))
+
+# -- table and downloads ----------------------------------------------------------------------
+
+table = _table(src, names, statuses)
+st.markdown(f"**要素 Features shown ({len(table)})**")
+st.dataframe(
+    table[
+        ["name", "name_en", "layer", "kind", "status", "precision", "source", "mentions", "on_map"]
+    ],
+    hide_index=True,
+    key="features",
+    column_config={"name": "名称", "name_en": "Name", "on_map": "On map"},
+)
+
+stem = Path(src[1] or src[2] or "luohu_2025").stem
+cols = st.columns(5)
+cols[0].download_button(
+    "GeoJSON (all)",
+    functools.partial(ad.geojson_bytes, shown),
+    file_name=f"{stem}.geojson",
+    mime="application/geo+json",
+    on_click="ignore",
+    key="dl_geojson",
+)
+one = cols[1].selectbox(
+    "Layer",
+    list(shown) or [""],
+    format_func=lambda n: ad.layer_label(n, view) if n else "—",
+    label_visibility="collapsed",
+    key="dl_layer",
+)
+cols[1].download_button(
+    "GeoJSON (layer)",
+    functools.partial(ad.geojson_bytes, shown, [one]),
+    file_name=f"{one or 'layer'}.geojson",
+    mime="application/geo+json",
+    on_click="ignore",
+    disabled=not one,
+    key="dl_layer_geojson",
+)
+cols[2].download_button(
+    "GeoPackage",
+    functools.partial(ad.gpkg_bytes, shown),
+    file_name=f"{stem}.gpkg",
+    mime="application/geopackage+sqlite3",
+    on_click="ignore",
+    disabled=not shown,
+    key="dl_gpkg",
+)
+cols[3].download_button(
+    "CSV",
+    functools.partial(ad.csv_bytes, shown),
+    file_name=f"{stem}.csv",
+    mime="text/csv",
+    on_click="ignore",
+    disabled=not shown,
+    key="dl_csv",
+)
+cols[4].download_button(
+    "HTML map (offline)",
+    functools.partial(ad.map_html, shown, basemap=basemap, label_lang=lang),
+    file_name=f"{stem}_map.html",
+    mime="text/html",
+    on_click="ignore",
+    key="dl_html",
+)
+st.caption("Downloads are in WGS-84 lon/lat (EPSG:4326), the features shown above.")

@@ -1,0 +1,291 @@
+"""The real Streamlit app in Debian's Chromium, with every request outside localhost blocked.
+
+One app server per module, one browser per session. Screenshots go to artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from layers import app_data
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+XSS = "<img src=x onerror=alert(1)>"
+HOSTILE = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "properties": {"id": "test.xss", "name": XSS, "name_en": XSS, "kind": "landmark"},
+            "geometry": {"type": "Point", "coordinates": [114.135, 22.565]},
+        }
+    ],
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """Start ``streamlit run`` on a free port; always stop it."""
+    user_dir = tmp_path_factory.mktemp("user")
+    port = _free_port()
+    env = {**os.environ, "PLANMAP_USER_DIR": str(user_dir)}
+    log = (tmp_path_factory.mktemp("log") / "streamlit.log").open("w+")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "streamlit_app.py",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--server.enableStaticServing",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                pytest.fail(f"streamlit did not start:\n{log.read()[-3000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+    assert not any(user_dir.iterdir()), "the app wrote files without a save"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not Path(CHROMIUM).exists() or shutil.which("fc-list") is None:
+        pytest.skip("Debian chromium is not installed (make test-setup)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def _is_local(url: str) -> bool:
+    return url.startswith(
+        ("data:", "blob:", "about:", "http://localhost", "http://127.0.0.1", "ws://127.0.0.1")
+    )
+
+
+class Session:
+    """A page on the app with requests outside localhost aborted, dialogs and errors recorded."""
+
+    def __init__(self, browser, url: str):
+        self.context = browser.new_context(
+            viewport={"width": 1440, "height": 1000}, accept_downloads=True
+        )
+        self.page = self.context.new_page()
+        self.blocked: list[str] = []
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+        def on_dialog(dialog):
+            self.dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        self.page.on("dialog", on_dialog)
+        # frames (the map's iframe) raise dialogs through the page too
+
+        def route(r):
+            if _is_local(r.request.url):
+                r.continue_()
+            else:
+                self.blocked.append(r.request.url)
+                r.abort()
+
+        self.context.route("**/*", route)
+        start = time.perf_counter()
+        self.page.goto(url)
+        self.frame = self.map_frame()
+        self.seconds_to_map = time.perf_counter() - start
+
+    def map_frame(self, condition: str = "true", timeout: float = 30):
+        """The component iframe whose Leaflet map is drawn and meets a JS condition."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for frame in self.page.frames:
+                if "st_folium" not in frame.url:
+                    continue
+                try:
+                    ready = frame.evaluate(
+                        f"() => typeof window.L === 'object' && !!window.__planmap && ({condition})"
+                    )
+                except Exception:  # the frame navigated or detached under us
+                    continue
+                if ready:
+                    return frame
+            self.page.wait_for_timeout(150)
+        raise AssertionError(f"no drawn map in the component iframe ({condition})")
+
+    def shot(self, name: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.wait_for_timeout(400)
+        self.page.screenshot(path=str(SHOTS / name), full_page=True)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture(scope="module")
+def expected_counts():
+    built = app_data.build_view()
+    return {name: int(app_data.drawn_mask(gdf).sum()) for name, gdf in built.items()}
+
+
+@pytest.fixture
+def session(chromium, app_url):
+    s = Session(chromium, app_url)
+    yield s
+    s.close()
+
+
+def test_map_draws_offline_with_legend(session, expected_counts):
+    frame = session.frame
+    assert frame.evaluate("typeof window.L") == "object"
+    assert frame.evaluate("window.__planmap.layerCounts") == expected_counts
+    legend = frame.locator(".planmap-legend")
+    assert legend.is_visible()
+    assert "Legend" in legend.inner_text()
+    # every overlay is in the layer switcher, and the Leaflet canvas really drew paths
+    labels = {
+        t.strip() for t in frame.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    }
+    built = app_data.build_view()
+    for name, count in expected_counts.items():
+        assert f"{app_data.layer_label(name, built)} ({count})" in labels
+    assert frame.locator(".leaflet-draw-toolbar").count() >= 1  # places to locate: Draw is on
+    assert session.page.get_by_text("Unlocated places").is_visible()
+    session.shot("app_offline.png")
+    (SHOTS / "app_timing.json").write_text(
+        json.dumps({"seconds_goto_to_map_drawn": round(session.seconds_to_map, 2)})
+    )
+    assert session.seconds_to_map < 20
+    assert session.blocked == [], session.blocked
+    assert session.errors == [] and session.dialogs == []
+
+
+def test_search_moves_the_map(session):
+    before = session.frame.evaluate(
+        "(() => { const c = window.__planmap.map.getCenter(); return [c.lat, c.lng]; })()"
+    )
+    box = session.page.get_by_placeholder("莲塘口岸", exact=False)
+    box.fill("lian tang kou an")
+    box.press("Enter")
+    frame = session.map_frame("window.__planmap.highlight === 'port.liantang'")
+    after = frame.evaluate(
+        "(() => { const c = window.__planmap.map.getCenter(); return [c.lat, c.lng]; })()"
+    )
+    zoom = frame.evaluate("window.__planmap.map.getZoom()")
+    assert abs(after[0] - before[0]) + abs(after[1] - before[1]) > 0.005
+    assert zoom >= 14
+    # the port is in view, near the centre
+    assert abs(after[0] - 22.55) < 0.05 and abs(after[1] - 114.17) < 0.05
+    session.shot("app_search_liantang.png")
+    assert session.blocked == [] and session.errors == []
+
+
+def test_download_is_geojson(session):
+    with session.page.expect_download(timeout=30000) as info:
+        session.page.get_by_role("button", name="GeoJSON (all)").click()
+    path = info.value.path()
+    doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    assert doc["type"] == "FeatureCollection"
+    assert "crs" not in doc
+    ids = {f["properties"]["id"] for f in doc["features"]}
+    assert "port.liantang" in ids and len(ids) == len(doc["features"]) > 50
+    lons = [
+        f["geometry"]["coordinates"][0]
+        for f in doc["features"]
+        if f["geometry"] and f["geometry"]["type"] == "Point"
+    ]
+    assert lons and all(113.5 < x < 114.7 for x in lons)
+    assert session.blocked == []
+
+
+def test_hostile_name_shows_as_text(session, tmp_path):
+    upload = tmp_path / "hostile.geojson"
+    upload.write_text(json.dumps(HOSTILE), encoding="utf-8")
+    session.page.locator("input[type=file]").set_input_files(str(upload))
+    frame = session.map_frame("window.__planmap.layerCounts.uploaded === 1")
+    x, y = frame.evaluate(
+        """() => {
+        const m = window.__planmap.map;
+        let pt = null;
+        m.eachLayer(l => { if (l.feature && l.feature.properties.id === 'test.xss') {
+            pt = m.latLngToContainerPoint(l.getLatLng()); } });
+        return [pt.x, pt.y];
+    }"""
+    )
+    # mouse coordinates are the page's: add the component iframe's position
+    box = frame.frame_element().bounding_box()
+    session.shot("app_upload_before_hover.png")
+    session.page.mouse.move(box["x"] + x, box["y"] + y)
+    tooltip = frame.locator(".leaflet-tooltip")
+    tooltip.first.wait_for(timeout=5000)
+    assert XSS in tooltip.first.inner_text()
+    session.page.mouse.click(box["x"] + x, box["y"] + y)
+    popup = frame.locator(".leaflet-popup-content")
+    popup.first.wait_for(timeout=5000)
+    assert XSS in popup.first.inner_text()
+    assert frame.locator(".leaflet-popup-content img, .leaflet-tooltip img").count() == 0
+    assert session.page.locator("img[src='x']").count() == 0
+    session.shot("app_upload_xss.png")
+    session.page.wait_for_timeout(500)
+    assert session.dialogs == [] and session.errors == [] and session.blocked == []
