@@ -44,6 +44,8 @@ __all__ = [
     "extract_file",
     "highlight_html",
     "iter_sentences",
+    "located_ids",
+    "text_for_display",
     "layer_index",
     "load_rules",
     "read_report",
@@ -86,6 +88,7 @@ class ReportRules:
     excerpt_sentences: int
     excerpt_chars: int
     max_unresolved: int
+    display_max_chars: int
     require_suffix: Mapping[str, tuple[str, ...]]
     min_han_chars: int
     min_latin_chars: int
@@ -163,6 +166,7 @@ def load_rules(path: str | Path | None = None) -> ReportRules:
             "excerpt_sentences",
             "excerpt_chars",
             "max_unresolved",
+            "display_max_chars",
         )
     }
     for key, value in ints.items():
@@ -869,3 +873,52 @@ def report_excerpts(
 
     rules = rules or load_rules()
     return extract_file(path, gazetteer=load_gazetteer(), rules=rules).excerpts(rules=rules)
+
+
+def text_for_display(data: bytes | str, *, where: str, rules: ReportRules | None = None) -> str:
+    """Decode an upload (or take pasted text) for the app, refusing what it cannot show.
+
+    Parameters
+    ----------
+    data : bytes or str
+        The uploaded bytes, or pasted text.
+    where : str
+        The upload's file name (or ``"pasted text"``) for messages.
+    rules : ReportRules, optional
+        For ``display_max_chars`` (default :func:`load_rules`).
+
+    Returns
+    -------
+    str
+        The raw text (not yet normalised).
+
+    Raises
+    ------
+    DataError
+        Empty, binary, undecodable, or longer than ``display_max_chars``.
+    """
+    rules = rules or load_rules()
+    if isinstance(data, bytes):
+        if len(data) > 4 * rules.display_max_chars:
+            raise DataError(
+                f"{where}: {len(data) / 2**20:.1f} MiB is too long to show here; "
+                "use `planmap extract` (it streams large files)"
+            )
+        data = decode_bytes(data, where=where)
+    if not data.strip():
+        raise DataError(f"{where}: empty text")
+    if len(data) > rules.display_max_chars:
+        raise DataError(
+            f"{where}: {len(data):,} characters is over the {rules.display_max_chars:,} shown "
+            "here; use `planmap extract` (it streams large files)"
+        )
+    return data
+
+
+def located_ids(layers: Mapping[str, gpd.GeoDataFrame]) -> set[str]:
+    """Ids of the features a map draws (a geometry, and precision other than unlocated)."""
+    out: set[str] = set()
+    for gdf in layers.values():
+        drawn = gdf.geometry.notna() & ~gdf.geometry.is_empty & (gdf["precision"] != "unlocated")
+        out.update(gdf.loc[drawn, "id"])
+    return out

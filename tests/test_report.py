@@ -438,3 +438,51 @@ def test_labels_use_simplified_forms():
             continue
         for phrase in label["unresolved"]:
             assert to_simplified(phrase) == phrase
+
+
+# --- the app page --------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_report_page_escapes_and_maps(seed_result):
+    from streamlit.testing.v1 import AppTest
+
+    page = Path(__file__).parents[1] / "pages" / "1_Report.py"
+    at = AppTest.from_file(str(page), default_timeout=120)
+    at.run()
+    assert not at.exception
+    hostile = (REPORTS / "hostile.html.txt").read_text(encoding="utf-8")
+    at.text_area(key="report_text").input(hostile).run()
+    assert not at.exception
+    (marked,) = [m.value for m in at.markdown if "planmap-report" in m.value]
+    assert "<script" not in marked and "<iframe" not in marked and "<img" not in marked
+    assert marked.count("<mark") == 3
+    box = at.selectbox(key="report_place")
+    assert box.value == "port.liantang"
+    box.select("port.wenjindu").run()
+    assert not at.exception
+    assert "文锦渡口岸" in [t.value for t in at.text]
+    # the seed: every found place is offered; unlocated ones say so instead of failing
+    at.text_area(key="report_text").input(
+        (FIXTURES / "seed_article.txt").read_text(encoding="utf-8")
+    ).run()
+    assert not at.exception
+    assert set(at.selectbox(key="report_place").options) == {
+        f"{p.name} · {p.layer} · {p.mentions}×" for p in seed_result.found
+    }
+    at.selectbox(key="report_place").select("zone.yulong_area").run()  # unlocated
+    assert not at.exception
+    assert any("no location" in w.value for w in at.warning)
+
+
+def test_text_for_display_limits(rules):
+    from layers.report import text_for_display
+
+    assert text_for_display("莲塘口岸".encode("gb18030"), where="a.txt", rules=rules) == "莲塘口岸"
+    with pytest.raises(DataError, match="a.txt: empty text"):
+        text_for_display(b"  \n", where="a.txt", rules=rules)
+    small = rules.replace(display_max_chars=10)
+    with pytest.raises(DataError, match="use `planmap extract`"):
+        text_for_display("罗湖口岸" * 5, where="pasted text", rules=small)
+    with pytest.raises(DataError, match="b.bin: binary file"):
+        text_for_display(b"\x00\x01\x02abc", where="b.bin", rules=rules)
