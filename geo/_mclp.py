@@ -263,6 +263,73 @@ def _stdout_to_stderr():
         os.close(saved)
 
 
+def _model(
+    coverage: sparse.csr_matrix, w: np.ndarray, p: int, *, integer: bool
+) -> tuple[object, sparse.csr_matrix, int]:
+    """The (reduced) MCLP as a HiGHS model, columns ``x`` (sites) then ``y`` (demand rows)."""
+    import highspy
+
+    a_red, w_red = _reduce(coverage, w)
+    n_cand, n_row = coverage.shape[1], a_red.shape[0]
+    top = sparse.hstack([sparse.csr_matrix(np.ones((1, n_cand))), sparse.csr_matrix((1, n_row))])
+    link = sparse.hstack([-a_red, sparse.identity(n_row, format="csr")])
+    matrix = sparse.vstack([top, link]).tocsc()
+    matrix.sort_indices()
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_cand + n_row
+    lp.num_row_ = 1 + n_row
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.col_cost_ = np.concatenate([np.zeros(n_cand), w_red])
+    lp.col_lower_ = np.zeros(n_cand + n_row)
+    lp.col_upper_ = np.ones(n_cand + n_row)
+    lp.row_lower_ = np.concatenate([[float(p)], np.full(n_row, -highspy.kHighsInf)])
+    lp.row_upper_ = np.concatenate([[float(p)], np.zeros(n_row)])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+    lp.a_matrix_.value_ = matrix.data
+    if integer:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * n_cand + [
+            highspy.HighsVarType.kContinuous
+        ] * n_row
+    return lp, a_red, int(matrix.nnz)
+
+
+def _highs(time_limit_s: float, threads: int | None) -> object:
+    import highspy
+
+    with _stdout_to_stderr():
+        highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("time_limit", float(time_limit_s))
+    if threads:
+        highs.setOptionValue("threads", int(threads))
+    return highs
+
+
+def lp_bound(
+    coverage: sparse.csr_matrix, weights: np.ndarray, p: int, *, time_limit_s: float = 60.0
+) -> tuple[float | None, str, float]:
+    """Upper bound on the MCLP optimum from its LP relaxation (x in [0, 1]).
+
+    Returns
+    -------
+    tuple of (float or None, str, float)
+        The LP optimum (None unless solved to optimality), HiGHS's status and the seconds taken.
+    """
+    w = _check(coverage, weights, p)
+    start = time.perf_counter()
+    lp, _, _ = _model(coverage, w, p, integer=False)
+    highs = _highs(time_limit_s, None)
+    highs.setOptionValue("solver", "ipm")  # far faster than simplex on this LP
+    highs.setOptionValue("run_crossover", "off")  # the bound needs no vertex solution
+    highs.passModel(lp)
+    highs.run()
+    status = highs.modelStatusToString(highs.getModelStatus())
+    value = highs.getInfo().objective_function_value if status == "Optimal" else None
+    return value, status, time.perf_counter() - start
+
+
 def exact(
     coverage: sparse.csr_matrix,
     weights: np.ndarray,
@@ -296,36 +363,10 @@ def exact(
 
     w = _check(coverage, weights, p)
     start = time.perf_counter()
-    a_red, w_red = _reduce(coverage, w)
-    n_cand, n_row = coverage.shape[1], a_red.shape[0]
-    top = sparse.hstack([sparse.csr_matrix(np.ones((1, n_cand))), sparse.csr_matrix((1, n_row))])
-    link = sparse.hstack([-a_red, sparse.identity(n_row, format="csr")])
-    matrix = sparse.vstack([top, link]).tocsc()
-    matrix.sort_indices()
-
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_cand + n_row
-    lp.num_row_ = 1 + n_row
-    lp.sense_ = highspy.ObjSense.kMaximize
-    lp.col_cost_ = np.concatenate([np.zeros(n_cand), w_red])
-    lp.col_lower_ = np.zeros(n_cand + n_row)
-    lp.col_upper_ = np.ones(n_cand + n_row)
-    lp.row_lower_ = np.concatenate([[float(p)], np.full(n_row, -highspy.kHighsInf)])
-    lp.row_upper_ = np.concatenate([[float(p)], np.zeros(n_row)])
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
-    lp.a_matrix_.value_ = matrix.data
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * n_cand + [
-        highspy.HighsVarType.kContinuous
-    ] * n_row
-    with _stdout_to_stderr():
-        highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("time_limit", float(time_limit_s))
+    lp, a_red, nnz = _model(coverage, w, p, integer=True)
+    n_cand = coverage.shape[1]
+    highs = _highs(time_limit_s, threads)
     highs.setOptionValue("mip_rel_gap", 1e-9)
-    if threads:
-        highs.setOptionValue("threads", int(threads))
     highs.passModel(lp)
     build_s = time.perf_counter() - start
     if warm_start is not None:
@@ -343,13 +384,13 @@ def exact(
     details = {
         "model_rows": int(lp.num_row_),
         "model_cols": int(lp.num_col_),
-        "nonzeros": int(matrix.nnz),
+        "nonzeros": nnz,
         "build_seconds": build_s,
         "nodes": int(info.mip_node_count),
         "time_limit_s": float(time_limit_s),
         "warm_start": warm_start is not None,
     }
-    if values.size != n_cand + n_row or int(info.primal_solution_status) == 0:
+    if values.size != lp.num_col_ or int(info.primal_solution_status) == 0:
         fallback = greedy(coverage, w, p)
         details["note"] = f"HiGHS found no incumbent ({status}); greedy picks returned"
         return Solution(

@@ -80,6 +80,8 @@ def test_exact_equals_brute_force_and_bounds_greedy(seed):
     assert exact.status == "Optimal"
     assert exact.objective == pytest.approx(best, rel=1e-9)
     assert exact.bound == pytest.approx(best, rel=1e-6)
+    lp, status, _ = _mclp.lp_bound(a, w, 3)
+    assert status == "Optimal" and lp >= best - 1e-6
     for swap in (False, True):
         greedy = _mclp.solve(a, w, 3, swap=swap)
         assert greedy.objective <= best + 1e-9
