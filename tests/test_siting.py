@@ -407,3 +407,32 @@ def test_cli_exact_json_keeps_stdout_clean():
     doc = json.loads(done.stdout)
     assert doc["solver"] == "exact" and doc["solver_details"]["warm_start"] is True
     assert doc["status"] in {"Optimal", "Time limit reached"}
+
+
+def test_a_custom_district_without_neighbours_has_no_border_or_route(config):
+    square = shapely.Polygon(
+        [lonlat(X0, Y0), lonlat(X0 + 3000, Y0), lonlat(X0 + 3000, Y0 + 3000), lonlat(X0, Y0 + 3000)]
+    )
+    anchors = siting.anchors_from_frame(
+        gpd.GeoDataFrame(
+            {"name": ["港"], "kind": ["port"]}, geometry=[lonlat(X0 + 100, Y0 + 100)]
+        ).set_crs("EPSG:4326")
+    )
+    result = siting.site_landing_points(
+        config=config,
+        n=4,
+        radius_m=800,
+        spacing_m=500,
+        demand_spacing_m=250,
+        district=square,
+        anchors=anchors,
+        allow_parks=True,
+    )
+    assert result.constraints.empty and result.route.empty
+    assert result.sites.within(square).all() and len(result.sites) == 4
+    # 36 grid candidates (6 x 6 at 500 m) plus the port anchor
+    assert len(result.candidates) == 37
+    assert result.to_json()["route"] == {"type": "FeatureCollection", "features": []}
+    # the port-side site is the manned one
+    nearest = shapely.distance(result.sites.geometry.values, anchors.geometry.iloc[0]).argmin()
+    assert result.networks[nearest] == "manned"
