@@ -187,3 +187,27 @@ def test_a_broken_places_file_gets_a_one_line_error_naming_file_and_entry(
     text = str(err.value)
     assert "places.toml" in text and message in text
     assert "\n" not in text.strip()
+
+
+@pytest.mark.parametrize(
+    "query", ["莲塘口岸", "蓮塘口岸", "Liantang Port", "香园围口岸", "Heung Yuen Wai"]
+)
+def test_the_real_gazetteer_geocodes_every_spelling_of_liantang_port(gaz, query):
+    from geo.geocoder import Geocoder
+
+    assert Geocoder(gaz).geocode(query).id == "port.liantang"
+
+
+def test_every_name_and_alias_of_the_real_gazetteer_geocodes_to_its_own_place(gaz):
+    from geo.geocoder import Geocoder
+
+    coder = Geocoder(gaz)
+    wrong = []
+    for pid, name, name_en, aliases in gaz[["id", "name", "name_en", "aliases"]].itertuples(
+        index=False
+    ):
+        for query in [name, name_en, *aliases]:
+            if coder.geocode(query).id != pid:
+                wrong.append((query, pid))
+    assert wrong == []
+    assert coder.geocode("罗湖").id == "district.luohu"
