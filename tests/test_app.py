@@ -1,0 +1,379 @@
+"""The Streamlit app's logic: ``layers.app_data`` directly, and the page through AppTest.
+
+AppTest runs the script headless (no browser, so the map itself is never drawn here; see
+tests/test_app_browser.py). The st_folium element is an UnknownElement whose proto's
+``json_args`` holds the map's script, header and JS/CSS links.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+import streamlit as st
+from shapely.geometry import Point, mapping
+from streamlit.testing.v1 import AppTest
+
+from geo.crs import wgs84_to_gcj02
+from geo.errors import DataError
+from geo.gazetteer import load_gazetteer
+from geo.geocoder import Geocoder
+from layers import app_data, assets
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "streamlit_app.py"
+XSS = "<img src=x onerror=alert(1)>"
+LIANTANG = "port.liantang"
+
+
+# -- layers.app_data ------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def user_dir(tmp_path, monkeypatch):
+    """Every test writes overrides (if at all) into its own folder, never the repo."""
+    folder = tmp_path / "user"
+    monkeypatch.setenv("PLANMAP_USER_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def view():
+    return app_data.build_view(overrides_path="/nonexistent/overrides.geojson")
+
+
+@pytest.fixture(scope="module")
+def searcher(view):
+    frame = app_data.search_frame(view, load_gazetteer())
+    return Geocoder(frame), frame
+
+
+def _fc(*features) -> bytes:
+    return json.dumps({"type": "FeatureCollection", "features": list(features)}).encode()
+
+
+def _feature(props: dict, geom=None) -> dict:
+    geom = Point(114.12, 22.55) if geom is None else geom
+    return {"type": "Feature", "properties": props, "geometry": mapping(geom)}
+
+
+@pytest.mark.parametrize("query", ["蓮塘口岸", "莲塘口岸", "Liantang Port", "lian tang kou an"])
+def test_search_finds_the_port_in_every_script(searcher, query):
+    hits = app_data.search_places(*searcher, query)
+    assert hits[0].id == LIANTANG
+    assert hits[0].on_map and hits[0].layer == "ports"
+
+
+def test_search_keeps_the_station_as_a_second_choice(searcher):
+    ids = [h.id for h in app_data.search_places(*searcher, "lian tang kou an")]
+    assert ids.index("station.liantangkouan") > 0
+    assert app_data.search_places(*searcher, "   ") == []
+
+
+def test_search_tells_unlocated_places(searcher, view):
+    missing = app_data.unlocated_table(view)
+    name = missing["name"].iloc[0]
+    hit = app_data.search_places(*searcher, name)[0]
+    assert hit.name == name and not hit.on_map
+
+
+def test_filter_layers_and_statuses(view):
+    only = app_data.filter_layers(view, names=["ports", "zones"], statuses=["planned"])
+    assert list(only) == ["ports", "zones"]
+    assert all(set(g["status"]) <= {"planned"} for g in only.values())
+    assert only.titles == view.titles
+    table = app_data.feature_table(only)
+    assert len(table) == sum(len(g) for g in only.values())
+    everything = app_data.feature_table(view)
+    assert len(everything) > len(table)
+    assert everything["on_map"].sum() == sum(
+        int(app_data.drawn_mask(g).sum()) for g in view.values()
+    )
+
+
+def test_read_geojson_layer_fills_the_schema():
+    line = shapely.LineString([(114.1, 22.55), (114.12, 22.56)])
+    frame = app_data.read_geojson_layer(
+        _fc(
+            _feature({"名称": "试验点", "status": "Planned"}),
+            _feature({"name": "试验线", "kind": "greenway"}, line),
+            {"type": "Feature", "properties": {"name": "无位置"}, "geometry": None},
+        ),
+        name="my layer.geojson",
+    )
+    assert list(frame.columns)[:9] == [
+        "id",
+        "name",
+        "name_en",
+        "layer",
+        "kind",
+        "status",
+        "precision",
+        "source",
+        "note",
+    ]
+    assert frame.crs.to_epsg() == 4326
+    assert frame["name"].tolist() == ["试验点", "试验线", "无位置"]
+    assert frame["kind"].tolist() == ["landmark", "greenway", "landmark"]
+    assert frame["status"].tolist() == ["planned", "existing", "existing"]
+    assert frame["precision"].tolist() == ["approximate", "approximate", "unlocated"]
+    assert frame["id"].iloc[0] == "upload.my_layer.1"
+    assert set(frame["layer"]) == {"uploaded"}
+    assert frame["source"].iloc[0] == "uploaded file my layer.geojson"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"{not json", "bad.geojson: not valid JSON (line 1"),
+        (b"\xff\xfe\x00garbage", "bad.geojson: not UTF-8 text"),
+        (b'{"type": "Point", "coordinates": [1, 2]}', "not a GeoJSON FeatureCollection"),
+        (_fc(), "has no features"),
+        (
+            _fc(_feature({}, Point(500000, 2500000))),
+            "features[0].geometry: coordinates are not lon/lat",
+        ),
+        (_fc(_feature({"kind": "castle"})), "features[0].kind: 'castle' is not one of: district"),
+        (
+            _fc(_feature({"status": "dreamt"})),
+            "'dreamt' is not one of: existing, under_construction",
+        ),
+        (
+            _fc({"type": "Feature", "properties": {}, "geometry": {"type": "Point"}}),
+            "features[0].geometry: not a valid GeoJSON geometry",
+        ),
+    ],
+)
+def test_read_geojson_layer_refuses_bad_files_in_one_line(data, message):
+    with pytest.raises(DataError) as err:
+        app_data.read_geojson_layer(data, name="bad.geojson")
+    assert message in str(err.value)
+    assert "\n" not in app_data.one_line(err.value)
+
+
+def test_upload_is_an_extra_layer():
+    built = app_data.build_view(
+        upload=("extra.geojson", _fc(_feature({"name": XSS}))),
+        overrides_path="/nonexistent/overrides.geojson",
+    )
+    assert list(built)[-1] == "uploaded"
+    assert "extra.geojson" in built.titles["uploaded"]
+    assert built["uploaded"]["name"].tolist() == [XSS]
+
+
+def test_bad_spec_text_is_a_spec_error():
+    with pytest.raises(DataError.__mro__[1]) as err:  # PlanmapError
+        app_data.build_view(spec_text="title = 'x'\nlayers = [", spec_name="broken.toml")
+    assert str(err.value).startswith("broken.toml: not valid TOML")
+    with pytest.raises(ValueError, match="not UTF-8"):
+        app_data.read_spec_text(b"\xff\xfe", name="x.toml")
+
+
+def test_drawing_on_amap_is_stored_in_wgs84(view, user_dir):
+    fid = app_data.unlocated_table(view)["id"].iloc[0]
+    lon, lat = 114.1300, 22.5600
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    drawing = {"type": "Feature", "properties": {}, "geometry": mapping(Point(glon, glat))}
+    geom = app_data.drawing_geometry(drawing, basemap="amap")
+    assert abs(geom.x - lon) < 1e-7 and abs(geom.y - lat) < 1e-7
+    assert app_data.drawing_geometry(drawing, basemap="none").equals(Point(glon, glat))
+
+    app_data.save_drawing(fid, drawing, note="from the site visit", basemap="amap")
+    saved = json.loads((user_dir / "overrides.geojson").read_text(encoding="utf-8"))
+    (feat,) = saved["features"]
+    assert feat["properties"]["id"] == fid and feat["properties"]["source"] == "user"
+    assert feat["geometry"]["coordinates"] == pytest.approx([lon, lat], abs=1e-6)
+
+    rebuilt = app_data.build_view()  # PLANMAP_USER_DIR: the override is merged
+    table = app_data.feature_table(rebuilt).set_index("id")
+    assert table.at[fid, "on_map"] and table.at[fid, "source"] == "user"
+    assert "from the site visit" in table.at[fid, "note"]
+
+
+def test_nothing_drawn_is_a_clear_error():
+    with pytest.raises(DataError, match="nothing drawn yet"):
+        app_data.drawing_geometry(None)
+    with pytest.raises(DataError, match="choose which place"):
+        app_data.save_drawing("", {"type": "Point", "coordinates": [114.1, 22.5]}, note="")
+
+
+def test_downloads(view, tmp_path):
+    shown = app_data.filter_layers(view, names=["ports", "metro_stations"])
+    doc = json.loads(app_data.geojson_bytes(shown))
+    assert doc["type"] == "FeatureCollection" and "crs" not in doc
+    assert len(doc["features"]) == len(shown["ports"]) + len(shown["metro_stations"])
+    one = json.loads(app_data.geojson_bytes(shown, ["ports"]))
+    assert {f["properties"]["layer"] for f in one["features"]} == {"ports"}
+
+    gpkg = tmp_path / "x.gpkg"
+    gpkg.write_bytes(app_data.gpkg_bytes(shown))
+    assert [row[0] for row in pyogrio.list_layers(gpkg)] == ["ports", "metro_stations"]
+
+    data = app_data.csv_bytes(shown)
+    assert data.startswith(b"\xef\xbb\xbf")
+    table = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
+    assert LIANTANG in set(table["id"]) and {"lon", "lat", "wkt"} <= set(table.columns)
+
+
+def test_standalone_html_has_no_remote_links(view):
+    html = app_data.map_html(app_data.filter_layers(view, names=["ports"])).decode()
+    assets.assert_no_cdn(html)
+    assert "data:text/javascript" in html and "/app/static/" not in html
+
+
+def test_app_map_uses_local_assets_and_drawing_tools(view):
+    m = app_data.planning_map(view, draw=True, highlight_id=LIANTANG)
+    html = m.get_root().render()
+    assets.assert_no_cdn(html)
+    assert "/app/static/vendor/leaflet-draw-1.0.2/leaflet.draw.js" in html
+    assert '"collapsed": true' in html
+    assert '"paddingBottomRight": [400, 290]' in html
+
+
+# -- the page (AppTest) ---------------------------------------------------------------------
+
+
+def _app(**state) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def _map_args(at: AppTest) -> dict:
+    (element,) = at.get("component_instance")
+    assert type(element).__name__ == "UnknownElement"
+    return json.loads(element.proto.json_args)
+
+
+def _features_table(at: AppTest) -> pd.DataFrame:
+    return at.dataframe[-1].value
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_page_runs_and_the_map_is_offline(user_dir):
+    at = _app()
+    _ok(at)
+    assert not at.error
+    args = _map_args(at)
+    links = args["js_links"] + args["css_links"]
+    assert links and all(u.startswith("/app/static/vendor/") for u in links)
+    for url in links:  # every link is a file Streamlit will serve from ./static
+        assert (ROOT / "static" / url.removeprefix("/app/static/")).is_file(), url
+    page = args["header"] + args["html"] + args["script"]
+    assert assets.cdn_links(page) == []
+    for cdn in ("cdn.jsdelivr.net", "cdnjs.cloudflare.com", "code.jquery.com", "unpkg.com"):
+        assert cdn not in json.dumps(args)
+    assert "window.__planmap" in args["script"]
+    assert args["returned_objects"] == ["last_active_drawing"]  # panning does not rerun
+    assert not any(user_dir.iterdir()) if user_dir.exists() else True
+
+
+def test_filters_change_the_table():
+    at = _app()
+    everything = _features_table(at)
+    at.multiselect(key="layers").set_value(["ports"]).run()
+    _ok(at)
+    ports = _features_table(at)
+    assert 0 < len(ports) < len(everything)
+    assert set(ports["layer"]) == {"ports"}
+    at.multiselect(key="statuses").set_value(["planned", "proposed"]).run()
+    _ok(at)
+    planned = _features_table(at)
+    assert set(planned["status"]) <= {"planned", "proposed"}
+    assert len(planned) < len(ports)
+    script = _map_args(at)["script"]
+    assert "Ports" in script and "Metro stations" not in script
+
+
+@pytest.mark.parametrize("query", ["蓮塘口岸", "Liantang Port", "lian tang kou an"])
+def test_search_selects_and_highlights_the_port(query):
+    at = _app()
+    at.text_input(key="search").input(query).run()
+    _ok(at)
+    assert at.selectbox(key="search_pick").value == 0
+    assert any(LIANTANG in c.value for c in at.sidebar.caption)
+    script = _map_args(at)["script"]
+    assert re.search(r'highlight:\s*"port\.liantang"', script)
+
+
+def test_unknown_place_is_a_warning_not_an_error():
+    at = _app()
+    at.text_input(key="search").input("zzqqxx").run()
+    _ok(at)
+    assert not at.error
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("broken.toml", b"title = 'x'\nlayers = [", "broken.toml: not valid TOML"),
+        ("empty.toml", "title = 'x'\ndistrict = '罗湖区'\n".encode(), "empty.toml: layers"),
+        ("binary.toml", b"\xff\xfe\x00\x01", "binary.toml: not UTF-8"),
+        ("bad.geojson", b"{", "bad.geojson: not valid JSON"),
+        (
+            "unknown.toml",
+            "title='t'\ndistrict='罗湖区'\n[[layers]]\nname='x'\ntitle='x'\ngroup='Ports'\n"
+            "[[layers.features]]\nplace='不存在的地方'\n".encode(),
+            "unknown place '不存在的地方'",
+        ),
+    ],
+)
+def test_bad_upload_is_one_line_error(name, data, message):
+    at = _app()
+    at.file_uploader(key="upload").upload(name, data).run()
+    _ok(at)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and message in errors[0]
+    assert "\n" not in errors[0] and "Traceback" not in errors[0]
+    assert _map_args(at)["script"]  # the shipped map is still shown
+
+
+def test_good_geojson_upload_is_shown_and_searchable():
+    at = _app()
+    data = _fc(_feature({"id": "test.xss", "name": XSS, "name_en": "Hostile"}))
+    at.file_uploader(key="upload").upload("hostile.geojson", data).run()
+    _ok(at)
+    assert not at.error
+    assert "uploaded" in at.multiselect(key="layers").value
+    table = _features_table(at)
+    assert XSS in set(table["name"])
+    script = _map_args(at)["script"]
+    # the name is in the map's data, but only escaped (&lt;img …, itself JSON-escaped)
+    assert "onerror=alert(1)" in script and XSS not in script
+    at.text_input(key="search").input("Hostile").run()
+    _ok(at)
+    assert "test.xss" in _map_args(at)["script"]
+
+
+def test_labels_and_basemap():
+    at = _app()
+    at.radio(key="lang").set_value("en").run()
+    at.selectbox(key="basemap").set_value("amap").run()
+    _ok(at)
+    script = _map_args(at)["script"]
+    assert "autonavi.com" in script
+    assert "Liantang Port" in script
+
+
+def test_filter_changes_are_served_from_cache(monkeypatch):
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    calls = []
+    real = app_data.build_view
+    monkeypatch.setattr(app_data, "build_view", lambda **kw: calls.append(kw) or real(**kw))
+    at = _app()
+    at.multiselect(key="statuses").set_value(["existing"]).run()
+    at.multiselect(key="statuses").set_value(app_data.STATUSES).run()
+    at.radio(key="lang").set_value("en").run()
+    _ok(at)
+    assert len(calls) == 1
