@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -29,15 +31,54 @@ def _is_local(url: str) -> bool:
     return url.startswith(("file:", "data:", "about:", "http://localhost", "http://127.0.0.1"))
 
 
+class _BrowserThread:
+    """Playwright's sync API in a thread of its own.
+
+    A session-scoped ``sync_playwright`` elsewhere in the suite keeps an event loop running in
+    the main thread, and the sync API refuses to start a second one there.
+    """
+
+    def __init__(self):
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="planmap-browser")
+        self.playwright, self.browser = self.pool.submit(self._start).result()
+
+    @staticmethod
+    def _start():
+        from playwright.sync_api import sync_playwright
+
+        pw = sync_playwright().start()
+        return pw, pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+    def run(self, fn, /, **kwargs):
+        return self.pool.submit(fn, **kwargs).result()
+
+    def close(self) -> None:
+        def stop():
+            self.browser.close()
+            self.playwright.stop()
+
+        self.pool.submit(stop).result()
+        self.pool.shutdown()
+
+
 @pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists() or shutil.which("fc-list") is None:
         pytest.skip("Debian chromium is not installed (make test-setup)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+    pytest.importorskip("playwright.sync_api")
+    handle = _BrowserThread()
+    yield handle
+    handle.close()
+
+
+def in_browser_thread(test):
+    """Run a test body in the browser's thread, with the Playwright ``Browser`` as ``browser``."""
+
+    @functools.wraps(test)
+    def wrapper(browser, **kwargs):
+        return browser.run(test, browser=browser.browser, **kwargs)
+
+    return wrapper
 
 
 def _open(browser, path: Path, *, shot: str):
@@ -68,6 +109,7 @@ def _open(browser, path: Path, *, shot: str):
     return page, blocked, dialogs, errors
 
 
+@in_browser_thread
 def test_standalone_map_draws_offline(browser, tmp_path):
     out = tmp_path / "map.html"
     make_map(luohu_layers(), embed=True).save(str(out))
@@ -91,6 +133,7 @@ def test_standalone_map_draws_offline(browser, tmp_path):
     page.close()
 
 
+@in_browser_thread
 def test_hostile_name_is_text(browser, tmp_path):
     out = tmp_path / "map.html"
     make_map(luohu_layers(), embed=True, highlight_id="port.wenjindu").save(str(out))
@@ -122,6 +165,7 @@ def test_hostile_name_is_text(browser, tmp_path):
     page.close()
 
 
+@in_browser_thread
 def test_online_basemap_fails_soft_offline(browser, tmp_path):
     out = tmp_path / "map.html"
     make_map(luohu_layers(), embed=True, basemap="amap").save(str(out))
@@ -145,6 +189,7 @@ def _icon_loaded(page) -> bool:
     )
 
 
+@in_browser_thread
 def test_draw_tools_work_in_a_standalone_map(browser, tmp_path):
     out = tmp_path / "map.html"
     make_map(luohu_layers(), embed=True, draw=True).save(str(out))
@@ -182,6 +227,7 @@ def served(tmp_path):
     server.server_close()
 
 
+@in_browser_thread
 def test_served_assets_resolve(browser, served):
     folder, url = served
     make_map(luohu_layers(), asset_base="/vendor/", draw=True).save(str(folder / "map.html"))
