@@ -488,12 +488,15 @@ class _Phrases:
         self.count_re = re.compile(numerals + "(?:" + "|".join(map(re.escape, r.classifiers)) + ")")
         self.numeral_stem = re.compile(numerals)
         english = "|".join(map(re.escape, r.english_suffixes))
+        self.english_hint = re.compile(rf"(?:{english}|Line)\b")
         self.english_re = re.compile(
             rf"\b(?:[A-Z][A-Za-z'’\-]*\s+){{1,4}}(?:{english})\b|\bLine\s+\d+[A-Z]?\b"
         )
 
     def find(self, masked: str, sentence: str) -> Iterator[str]:
         """Place-like phrases of ``sentence``, whose found places are masked in ``masked``."""
+        if not self.suffix_re.search(masked) and not self.english_hint.search(masked):
+            return  # most sentences: nothing to look at
         for clause in re.finditer(r"[^,，:：]+", masked):
             yield from self._clause(clause.group(0), sentence[clause.start() : clause.end()])
         for m in self.english_re.finditer(masked):
