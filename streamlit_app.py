@@ -220,10 +220,10 @@ with side_col:
         st.caption("None among the layers shown.")
     else:
         st.dataframe(
-            missing[["name", "name_en", "layer"]],
+            missing.assign(place=missing["name"] + " · " + missing["name_en"])[["place", "layer"]],
             hide_index=True,
             height=220,
-            column_config={"name": "名称", "name_en": "Name", "layer": "Layer"},
+            column_config={"place": "地名 Place", "layer": "图层 Layer"},
         )
         with st.container(border=True):
             st.markdown("**定位 Locate one by drawing it**")

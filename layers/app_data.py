@@ -449,9 +449,14 @@ def _fit_app_layout(m: folium.Map, *, highlighted: bool) -> None:
     for child in m._children.values():
         if isinstance(child, folium.LayerControl):
             child.options["collapsed"] = True
-        elif highlighted and isinstance(child, folium.FitBounds):
-            child.options["paddingBottomRight"] = list(_LEGEND_PADDING)
-            child.options["paddingTopLeft"] = [60, 20]
+        elif isinstance(child, folium.FitBounds):
+            if highlighted:
+                child.options["paddingBottomRight"] = list(_LEGEND_PADDING)
+                child.options["paddingTopLeft"] = [60, 20]
+            else:
+                # the district is wider than tall: fit it above the legend, not beside it
+                child.options["paddingBottomRight"] = [20, _LEGEND_PADDING[1]]
+                child.options["paddingTopLeft"] = [50, 20]
 
 
 def map_html(layers: BuiltLayers, *, basemap: str = "none", label_lang: str = "zh") -> bytes:

@@ -53,9 +53,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def user_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("user")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, user_dir):
     """Start ``streamlit run`` on a free port; always stop it."""
-    user_dir = tmp_path_factory.mktemp("user")
     port = _free_port()
     env = {**os.environ, "PLANMAP_USER_DIR": str(user_dir)}
     log = (tmp_path_factory.mktemp("log") / "streamlit.log").open("w+")
@@ -103,7 +107,8 @@ def app_url(tmp_path_factory):
             proc.kill()
             proc.wait()
         log.close()
-    assert not any(user_dir.iterdir()), "the app wrote files without a save"
+    written = sorted(p.name for p in user_dir.iterdir())
+    assert written in ([], ["overrides.geojson"]), f"the app wrote {written}"
 
 
 @pytest.fixture(scope="session")
@@ -184,8 +189,8 @@ class Session:
 
 
 @pytest.fixture(scope="module")
-def expected_counts():
-    built = app_data.build_view()
+def expected_counts(user_dir):
+    built = app_data.build_view(overrides_path=user_dir / "overrides.geojson")
     return {name: int(app_data.drawn_mask(gdf).sum()) for name, gdf in built.items()}
 
 
@@ -289,3 +294,45 @@ def test_hostile_name_shows_as_text(session, tmp_path):
     session.shot("app_upload_xss.png")
     session.page.wait_for_timeout(500)
     assert session.dialogs == [] and session.errors == [] and session.blocked == []
+
+
+def test_planner_locates_a_place_by_drawing_it(session, user_dir, expected_counts):
+    """Runs last: it saves an override, which changes the map for later sessions."""
+    page, frame = session.page, session.frame
+    place = "清水河总部新城"  # zone.qingshuihe_hq: named by the report, no source locates it
+    picker = page.locator("[data-testid='stSelectbox']").filter(has_text="Place 地名")
+    picker.locator("input").fill(place)
+    picker.locator("input").press("Enter")
+    page.get_by_label("Note 说明 (why here?)").fill(
+        "north of Qingshuihe depot, per the 2025 report"
+    )
+    page.get_by_label("Note 说明 (why here?)").press("Enter")
+    page.wait_for_timeout(800)
+    frame = session.map_frame()
+    frame.locator("a.leaflet-draw-draw-marker").click()
+    box = frame.frame_element().bounding_box()
+    size = frame.evaluate(
+        "(() => { const s = window.__planmap.map.getSize(); return [s.x, s.y]; })()"
+    )
+    page.mouse.click(box["x"] + size[0] * 0.35, box["y"] + size[1] * 0.4)
+    save = page.get_by_role("button", name="保存 Save location")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('button')].some(b => "
+        "b.innerText.includes('Save location') && !b.disabled)",
+        timeout=15000,
+    )
+    session.shot("app_drawn_point.png")
+    save.click()
+    frame = session.map_frame(
+        f"window.__planmap.layerCounts.zones === {expected_counts['zones'] + 1}"
+    )
+    doc = json.loads((user_dir / "overrides.geojson").read_text(encoding="utf-8"))
+    (feat,) = doc["features"]
+    assert feat["properties"]["id"] == "zone.qingshuihe_hq"
+    assert feat["properties"]["source"] == "user"
+    assert "Qingshuihe depot" in feat["properties"]["note"]
+    lon, lat = feat["geometry"]["coordinates"]
+    assert 113.9 < lon < 114.4 and 22.4 < lat < 22.8
+    assert page.get_by_text("Saved the location of").is_visible()
+    session.shot("app_saved_override.png")
+    assert session.blocked == [] and session.errors == [] and session.dialogs == []
