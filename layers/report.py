@@ -418,6 +418,8 @@ class PlaceMatcher:
         ):
             entries.append((0, _key(name), fid, kind))
             entries.extend((1, _key(a), fid, kind) for a in aliases)
+            # typeset apostrophes: Robin’s Nest, Luohu Kou’an
+            entries.extend((2, _key(a).replace("'", "’"), fid, kind) for a in aliases if "'" in a)
         for _, key, fid, kind in sorted(entries, key=lambda e: e[0]):
             reason = self._reject(key, kind, rules)
             if reason:

@@ -193,6 +193,7 @@ def test_traditional_with_and_without_annotations_agree(gaz, matcher):
         ("Liantangport", []),  # a Latin key needs word boundaries
         ("蔡屋圍－東門現代商貿組團", ["structure.caiwuwei_dongmen_cluster"]),
         ("在莲塘", []),  # a bare station name is ambiguous
+        ("Robin's Nest, Robin’s Nest", ["hk.robins_nest", "hk.robins_nest"]),
     ],
 )
 def test_matcher_longest_and_bounded(text, expected, gaz, matcher):
