@@ -531,8 +531,6 @@ def candidate_sites(
     inside = shapely.contains_xy(area, gx, gy)
     gx, gy = gx[inside], gy[inside]
     n_grid = gx.size
-    if n_grid == 0:
-        raise GeometryError(f"no grid point falls inside the district at spacing {spacing_m:g} m")
     names, kinds = [""] * n_grid, ["grid"] * n_grid
     if anchors is not None and len(anchors):
         axy = _xy(anchors)
@@ -540,6 +538,8 @@ def candidate_sites(
         gx, gy = np.concatenate([gx, axy[keep, 0]]), np.concatenate([gy, axy[keep, 1]])
         names += list(anchors.loc[keep, "name"])
         kinds += list(anchors.loc[keep, "kind"])
+    if gx.size == 0:
+        raise GeometryError(f"no candidate site inside the district at spacing {spacing_m:g} m")
     origin = np.array(["grid"] * n_grid + ["anchor"] * (gx.size - n_grid))
     allowed = np.ones(gx.size, dtype=bool)
     if constraints is not None and len(constraints):
