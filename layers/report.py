@@ -420,8 +420,17 @@ class PlaceMatcher:
             entries.extend((1, _key(a), fid, kind) for a in aliases)
             # typeset apostrophes: Robin’s Nest, Luohu Kou’an
             entries.extend((2, _key(a).replace("'", "’"), fid, kind) for a in aliases if "'" in a)
+        # who a key belongs to: a canonical name to its place alone; an alias shared by two
+        # places to neither (matching it would be a guess)
+        canonical = {key for priority, key, _, _ in entries if priority == 0}
+        owners: dict[str, set[str]] = {}
+        for priority, key, fid, _ in entries:
+            if priority == 0 or key not in canonical:
+                owners.setdefault(key, set()).add(fid)
         for _, key, fid, kind in sorted(entries, key=lambda e: e[0]):
             reason = self._reject(key, kind, rules)
+            if not reason and len(owners[key]) > 1:
+                reason = "alias of several places: " + ", ".join(sorted(owners[key]))
             if reason:
                 self.skipped.setdefault(key, reason)
             else:

@@ -217,6 +217,24 @@ def test_short_aliases_are_skipped(rules):
     assert [x.id for x in m.find("甲地 AB 甲乙公园 abc road")] == ["a", "b"]
 
 
+def test_an_alias_of_two_places_is_not_guessed(rules):
+    tiny = gpd.GeoDataFrame(
+        {
+            "id": ["a", "b"],
+            "name": ["甲乙公园", "丙丁公园"],
+            "name_en": ["A", "B"],
+            "aliases": [["中心公园", "丙丁公园"], ["中心公园"]],
+            "kind": ["landmark", "landmark"],
+        },
+        geometry=[None, None],
+        crs="EPSG:4326",
+    )
+    m = PlaceMatcher(tiny, rules=rules)
+    assert m.skipped["中心公园"] == "alias of several places: a, b"
+    # an alias equal to another place's canonical name stays with that place
+    assert [x.id for x in m.find("中心公园、丙丁公园、甲乙公园")] == ["b", "a"]
+
+
 def test_matcher_is_one_compiled_pattern_of_all_keys(matcher):
     for key in list(matcher.keys)[:50]:
         assert matcher.pattern.fullmatch(key), key
