@@ -1,0 +1,145 @@
+"""The benchmark scripts work: their helpers on tiny sizes, one repeat, no timing asserts."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+sys.path.insert(0, str(BENCH))
+
+import _common as c  # noqa: E402
+import bench_build  # noqa: E402
+import bench_geocode  # noqa: E402
+import bench_map  # noqa: E402
+import run as bench_run  # noqa: E402
+
+FIGURE_KEYS = {"name", "median", "unit", "n"}
+PEER_KEYS = FIGURE_KEYS | {"peer", "peer_median", "ratio"}
+
+
+@pytest.fixture(scope="module")
+def luohu():
+    return bench_map.luohu_layers()
+
+
+def _check(figures: list[dict]) -> dict[str, dict]:
+    for f in figures:
+        assert FIGURE_KEYS <= set(f), f
+        if f.get("missing"):
+            assert f["median"] is None and f["n"] == 0
+            continue
+        assert f["n"] >= 1 and f["median"] is not None and f["median"] >= 0
+        if "peer" in f:
+            assert PEER_KEYS <= set(f)
+            assert math.isclose(f["ratio"], f["median"] / f["peer_median"])
+    return {f["name"]: f for f in figures}
+
+
+def test_comparison_is_ours_over_peer_medians():
+    f = c.comparison("x", [1.0, 3.0, 2.0], [4.0, 8.0, 6.0], "s", peer_name="p", note="n")
+    assert f == {
+        "name": "x",
+        "median": 2.0,
+        "unit": "s",
+        "n": 3,
+        "note": "n",
+        "peer": "p",
+        "peer_median": 6.0,
+        "ratio": 2.0 / 6.0,
+    }
+    a, b = c.interleaved(lambda: 1.0, lambda: 2.0, 3)
+    assert a == [1.0] * 3 and b == [2.0] * 3
+    assert c.missing("y", "s", "why")["missing"] == "why"
+    assert "| x | 2.00 s | 3 | p | 6.00 s | 0.33 |" in c.table([f])
+
+
+def test_translate_each_moves_each_geometry_and_keeps_none():
+    geoms = np.array([shapely.Point(0, 0), None, shapely.LineString([(0, 0), (1, 1)])])
+    out = c.translate_each(geoms, np.array([1.0, 5.0, 2.0]), np.array([0.0, 5.0, -1.0]))
+    assert out[0].equals(shapely.Point(1, 0)) and out[1] is None
+    assert out[2].equals(shapely.LineString([(2, -1), (3, 0)]))
+    assert geoms[0].equals(shapely.Point(0, 0))  # the input is kept
+
+
+def test_scale_layers_copies_with_unique_ids_inside_shenzhen(luohu):
+    scaled = c.scale_layers(luohu, 3)
+    assert scaled.titles == luohu.titles
+    x0, y0, x1, y1 = c.SHENZHEN_BBOX
+    for name, gdf in luohu.items():
+        big = scaled[name]
+        assert len(big) == 3 * len(gdf) and big["id"].is_unique
+        copies = big.geometry.iloc[len(gdf) :].dropna()
+        points = copies[copies.geom_type == "Point"]
+        assert ((points.x >= x0) & (points.x <= x1) & (points.y >= y0) & (points.y <= y1)).all()
+
+
+def test_build_scaling_runs_at_1x():
+    figures = _check(bench_build.run(factors=(1,), repeats=1))
+    assert figures["build_1x"]["unit"] == "s"
+    assert figures["build_per_feature_1x"]["unit"] == "us/feature"
+    assert math.isclose(bench_build.slope([1, 10, 100], [2, 20, 200]), 1.0)
+    assert math.isclose(bench_build.slope([1, 10], [1, 100]), 2.0)
+
+
+def test_scaled_spec_names_every_copy():
+    from geo.gazetteer import load_gazetteer
+    from geo.paths import default_spec
+    from layers.build import build_layers
+    from layers.spec import load_spec
+
+    gaz, spec = load_gazetteer(), load_spec(default_spec())
+    big, copies = c.scale_gazetteer(gaz, 2)
+    assert big["id"].is_unique and len(big) == 2 * len(gaz) - 1
+    built = build_layers(c.scale_spec(spec, big, copies), big)
+    one = build_layers(spec, gaz)
+    assert built["ports"]["id"].tolist() == [
+        *one["ports"]["id"],
+        *[f"{i}~1" for i in one["ports"]["id"]],
+    ]
+
+
+def test_geocode_throughput_structure():
+    from geo.gazetteer import load_gazetteer
+
+    gaz = load_gazetteer().head(25)
+    figures = _check(bench_geocode.run(repeats=1, gaz=gaz))
+    for name in ("exact", "alias", "fuzzy", "seed"):
+        f = figures[f"geocode_{name}_vs_difflib"]
+        assert f["unit"] == "names/s" and f["peer"] == bench_geocode.PEER
+    assert "correct: ours" in figures["geocode_seed_vs_difflib"]["note"]
+    scan = bench_geocode.DifflibScan(gaz)
+    assert scan.geocode(str(gaz["name"].iloc[3])) == str(gaz["name"].iloc[3])
+
+
+def test_map_comparison_at_1x_without_browser(luohu):
+    figures = _check(bench_map.run(factors=(1,), repeats=1, browser=False, base=luohu))
+    size = figures["map_bytes_vs_explore_1x"]
+    assert size["unit"] == "bytes" and size["peer"] == "GeoDataFrame.explore()"
+    assert figures["map_vs_explore_1x"]["missing"]
+    frame = bench_map.drawable_frame(luohu)
+    html = bench_map.explore_html(frame)
+    assert 'src="vendor/leaflet-1.9.3/leaflet.js"' in html and "cdn.jsdelivr" not in html
+    if bench_map.explore_stubbed():  # the stand-ins for explore()'s imports are gone again
+        assert "matplotlib" not in sys.modules and "mapclassify" not in sys.modules
+
+
+def test_targets_and_performance_page():
+    figures = [
+        c.comparison("map_bytes_vs_explore_100x", [1.0], [4.0], "bytes", peer_name="p"),
+        c.missing("map_vs_explore_100x", "s", "no browser"),
+        {"name": "build_growth_exponent", "median": 1.02, "unit": "exponent", "n": 3},
+    ]
+    verdicts = dict(bench_run.targets(figures))
+    assert verdicts["at most half the bytes of explore() at 100×"] == "met (0.25)"
+    assert verdicts["at most half the draw time of explore() at 100×"] == "not measured"
+    assert verdicts["build time grows linearly (exponent ≤ 1.15)"] == "met (1.02)"
+    info = {k: "?" for k in ("nproc", "cpu", "ram", "python", "chromium", "platform")}
+    page = bench_run.performance_md(figures, info, quick=True)
+    assert page.startswith(bench_run._MARK_START) and page.endswith(bench_run._MARK_END)
+    assert "missing: no browser" in page
