@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -179,6 +180,14 @@ class Session:
             self.page.wait_for_timeout(150)
         raise AssertionError(f"no drawn map in the component iframe ({condition})")
 
+    def log_timing(self, test: str) -> None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        with (SHOTS / "app_timing.jsonl").open("a", encoding="utf-8") as f:
+            f.write(
+                json.dumps({"test": test, "goto_to_map_drawn_s": round(self.seconds_to_map, 2)})
+            )
+            f.write("\n")
+
     def shot(self, name: str) -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)
         self.page.wait_for_timeout(400)
@@ -195,8 +204,9 @@ def expected_counts(user_dir):
 
 
 @pytest.fixture
-def session(chromium, app_url):
+def session(chromium, app_url, request):
     s = Session(chromium, app_url)
+    s.log_timing(request.node.name)
     yield s
     s.close()
 
@@ -218,9 +228,6 @@ def test_map_draws_offline_with_legend(session, expected_counts):
     assert frame.locator(".leaflet-draw-toolbar").count() >= 1  # places to locate: Draw is on
     assert session.page.get_by_text("Unlocated places").is_visible()
     session.shot("app_offline.png")
-    (SHOTS / "app_timing.json").write_text(
-        json.dumps({"seconds_goto_to_map_drawn": round(session.seconds_to_map, 2)})
-    )
     assert session.seconds_to_map < 20
     assert session.blocked == [], session.blocked
     assert session.errors == [] and session.dialogs == []
@@ -294,6 +301,49 @@ def test_hostile_name_shows_as_text(session, tmp_path):
     session.shot("app_upload_xss.png")
     session.page.wait_for_timeout(500)
     assert session.dialogs == [] and session.errors == [] and session.blocked == []
+
+
+def test_amap_basemap_shifts_features_and_fails_soft_offline(session, expected_counts):
+    from geo.crs import wgs84_to_gcj02
+    from geo.gazetteer import load_gazetteer
+
+    picker = session.page.locator("[data-testid='stSelectbox']").filter(has_text="Basemap")
+    picker.scroll_into_view_if_needed()
+    picker.click()
+    session.page.get_by_role("option", name=app_data.BASEMAPS["amap"]).click()
+    frame = session.map_frame(
+        "Object.values(window.__planmap.map._layers).some(l => (l._url || '').includes('autonavi'))"
+    )
+    assert frame.evaluate("window.__planmap.layerCounts") == expected_counts
+    drawn = frame.evaluate(
+        """() => { let p = null; window.__planmap.map.eachLayer(l => {
+            if (l.feature && l.feature.properties.id === 'port.liantang' && l.getLatLng) {
+                p = l.getLatLng(); } }); return [p.lng, p.lat]; }"""
+    )
+    gaz = load_gazetteer().set_index("id")
+    port = gaz.at["port.liantang", "geometry"]
+    assert drawn == pytest.approx(list(wgs84_to_gcj02(port.x, port.y)), abs=1e-6)
+    assert abs(drawn[0] - port.x) > 0.003  # really shifted (about 600 m)
+    session.page.wait_for_timeout(500)
+    session.shot("app_amap_offline.png")
+    assert session.blocked and all("autonavi.com" in u for u in session.blocked)
+    assert session.errors == []
+
+
+def test_english_labels_and_table(session):
+    session.page.get_by_text("English", exact=True).click()
+    frame = session.map_frame(
+        "document.querySelector('.leaflet-map-pane').innerText.includes('Luohu District')"
+    )
+    names = frame.locator(".leaflet-map-pane").inner_text()
+    assert "Liantang Port" in names and "莲塘口岸" not in names
+    session.shot("app_english.png")
+    button = session.page.get_by_role("button", name="GeoJSON (all)")
+    button.scroll_into_view_if_needed()
+    session.page.wait_for_timeout(400)
+    session.page.screenshot(path=str(SHOTS / "app_table_downloads.png"))
+    assert session.page.get_by_text(re.compile(r"Features shown \(\d+\)")).is_visible()
+    assert session.blocked == [] and session.errors == []
 
 
 def test_planner_locates_a_place_by_drawing_it(session, user_dir, expected_counts):
