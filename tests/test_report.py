@@ -164,7 +164,9 @@ def test_authored_reports(name, gaz, matcher, capsys):
         print(f"\n{name}: recall {recall:.3f}, precision {precision:.3f}")
     assert found == set(label["places"])
     assert not found & set(label["not_found"])
-    assert {u.phrase for u in result.unresolved} == set(label["unresolved"])
+    phrases = {u.phrase for u in result.unresolved}
+    assert set(label["unresolved"]) <= phrases
+    assert phrases <= set(label["unresolved"]) | set(label.get("unresolved_borderline", []))
 
 
 def test_traditional_with_and_without_annotations_agree(gaz, matcher):
