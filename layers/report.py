@@ -95,6 +95,7 @@ class ReportRules:
     suffixes: tuple[str, ...]
     not_followed_by: Mapping[str, tuple[str, ...]]
     generic_endings: tuple[str, ...]
+    generic_words: frozenset[str]
     stop_prefixes: tuple[str, ...]
     separators: tuple[str, ...]
     coordinators: tuple[str, ...]
@@ -180,6 +181,7 @@ def load_rules(path: str | Path | None = None) -> ReportRules:
         suffixes=words("unresolved", "suffixes"),
         not_followed_by=table("unresolved", "not_followed_by"),
         generic_endings=words("unresolved", "generic_endings"),
+        generic_words=frozenset(words("unresolved", "generic_words")),
         stop_prefixes=words("unresolved", "stop_prefixes"),
         separators=words("unresolved", "separators"),
         coordinators=words("unresolved", "coordinators"),
@@ -540,17 +542,17 @@ class _Phrases:
                     continue  # “深南东1号”人工智能产学研中心: a descriptor of a found place
                 if text[:seg_start].endswith(r.organisation_verbs) or (first and org_before):
                     continue  # 设立罗湖区人工智能创新中心: an organisation
-                trimmed = self._trim(phrase, suf.group(0))
+                # 罗湖区第二实验学校: a phrase glued to a found place keeps it
+                glue = original[run.start() - found_start : run.start()] if first else ""
+                trimmed = self._trim(phrase, suf.group(0), glue=glue)
                 if trimmed is None:
                     continue  # a rejected phrase stays part of the next: 规划中口岸商贸及产业区
                 seg_start = end
-                if first and found_start and trimmed == phrase:
-                    # 罗湖区第二实验学校: keep the found place the phrase is glued to
-                    trimmed = original[run.start() - found_start : run.start()] + trimmed
                 yield trimmed
 
-    def _trim(self, phrase: str, suffix: str) -> str | None:
+    def _trim(self, phrase: str, suffix: str, *, glue: str = "") -> str | None:
         r = self.rules
+        untrimmed = phrase
         if phrase.startswith(r.organisation_verbs):
             return None
 
@@ -586,7 +588,12 @@ class _Phrases:
             return None
         if suffix != "号线" and not self.numeral_stem.sub("", self.suffix_re.sub("", phrase)):
             return None  # 一轴两带三组团: numbers and suffix words only
-        if phrase.endswith(r.generic_endings) or phrase in r.not_places:
+        if phrase.endswith(r.generic_endings):
+            return None
+        if glue and phrase == untrimmed:
+            # a proper name in front makes a common noun specific: 罗湖 + 火车站
+            phrase = glue + phrase
+        elif phrase in r.generic_words:
             return None
         if any(phrase.startswith(o) or phrase.endswith(o) for o in r.not_places):
             return None

@@ -169,6 +169,14 @@ def test_authored_reports(name, gaz, matcher, capsys):
     assert phrases <= set(label["unresolved"]) | set(label.get("unresolved_borderline", []))
 
 
+def test_generic_station_words_need_a_name(gaz, matcher):
+    assert [
+        u.phrase for u in extract("前往火车站。", gazetteer=gaz, matcher=matcher).unresolved
+    ] == []
+    glued = extract("到罗湖火车站。", gazetteer=gaz, matcher=matcher)
+    assert [u.phrase for u in glued.unresolved] == ["罗湖火车站"]
+
+
 def test_traditional_with_and_without_annotations_agree(gaz, matcher):
     plain = (REPORTS / "traditional.txt").read_text(encoding="utf-8")
     annotated = plain.replace("羅湖口岸", "羅(luó)湖口(kǒu)岸").replace("蓮塘", "蓮(lián)塘")
