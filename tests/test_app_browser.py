@@ -271,6 +271,34 @@ def test_download_is_geojson(session):
     assert session.blocked == []
 
 
+def test_downloaded_html_map_works_offline(session, chromium, expected_counts, tmp_path):
+    with session.page.expect_download(timeout=60000) as info:
+        session.page.get_by_role("button", name="HTML map (offline)").click()
+    html = tmp_path / "map.html"
+    info.value.save_as(html)
+    page = chromium.new_page(viewport={"width": 1200, "height": 800})
+    blocked = []
+
+    def route(r):
+        if r.request.url.startswith(("file:", "data:", "about:")):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    try:
+        page.goto(html.as_uri())
+        page.wait_for_function("window.__planmap !== undefined", timeout=30000)
+        assert page.evaluate("window.__planmap.layerCounts") == expected_counts
+        assert page.locator(".planmap-legend").is_visible()
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(SHOTS / "app_download_html_offline.png"))
+        assert blocked == []
+    finally:
+        page.close()
+
+
 def test_hostile_name_shows_as_text(session, tmp_path):
     upload = tmp_path / "hostile.geojson"
     upload.write_text(json.dumps(HOSTILE), encoding="utf-8")
