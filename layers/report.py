@@ -234,12 +234,21 @@ def detect_encoding(sample: bytes, *, where: str = "<text>") -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(sample, cp_isolation=["gb18030", "big5"]).best()
-    if best is None:
+    candidates = list(from_bytes(sample, cp_isolation=["gb18030", "big5"]))
+    if not candidates:
         raise DataError(
             f"{where}: not UTF-8, UTF-16/32 with a BOM, GB18030 or Big5 text; "
             "save the report as UTF-8"
         )
+
+    def odd(text: str) -> int:  # neither Han, ASCII nor CJK punctuation: decoding noise
+        return sum(1 for c in text if not (c.isascii() or _is_han(c) or "\u3000" <= c <= "\u303f"))
+
+    # short samples tie on chaos; the decoding with fewer stray symbols wins (罗湖区 in GB18030
+    # reads as 蹕綬⑹ in Big5), then charset_normalizer's order
+    best = min(
+        enumerate(candidates), key=lambda ic: (round(ic[1].chaos, 3), odd(str(ic[1])), ic[0])
+    )[1]
     return "big5" if best.encoding.startswith("big5") else "gb18030"
 
 

@@ -295,6 +295,13 @@ def test_gb18030_and_big5_are_told_apart():
     assert decode_bytes(simplified.encode("gb18030")) == simplified
 
 
+@pytest.mark.parametrize(
+    ("text", "encoding"), [("罗湖区", "gb18030"), ("羅湖區", "big5"), ("蓮塘口岸", "big5")]
+)
+def test_short_gb18030_and_big5(text, encoding):
+    assert detect_encoding(text.encode(encoding)) == encoding
+
+
 def test_empty_and_blank_files_are_refused(tmp_path, gaz, matcher):
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
