@@ -89,6 +89,7 @@ class ReportRules:
     excerpt_chars: int
     max_unresolved: int
     display_max_chars: int
+    max_sentence_chars: int
     require_suffix: Mapping[str, tuple[str, ...]]
     min_han_chars: int
     min_latin_chars: int
@@ -168,6 +169,7 @@ def load_rules(path: str | Path | None = None) -> ReportRules:
             "excerpt_chars",
             "max_unresolved",
             "display_max_chars",
+            "max_sentence_chars",
         )
     }
     for key, value in ints.items():
@@ -697,6 +699,16 @@ class ReportResult:
         }
 
 
+def _window(sentence: str, start: int, end: int, limit: int) -> str:
+    """``sentence``, or the ``limit`` characters of it around ``[start, end)`` with ellipses."""
+    if len(sentence) <= limit:
+        return sentence
+    a = max(0, start - max(limit - (end - start), 0) // 2)
+    b = min(len(sentence), a + limit)
+    a = max(0, b - limit)
+    return ("…" if a else "") + sentence[a:b] + ("…" if b < len(sentence) else "")
+
+
 def layer_index(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, str]:
     """``{feature id: layer name}`` of built layers (the first layer wins)."""
     out: dict[str, str] = {}
@@ -747,6 +759,8 @@ def extract(
         )
     }
     phrases = _Phrases(rules)
+    limit = rules.max_sentence_chars
+    last_sentence: dict[str, int] = {}  # id -> number of the sentence last kept for it
     cue_status = {cue: st for st, cues in rules.status_cues.items() for cue in cues}
     cue_re = re.compile("|".join(map(re.escape, sorted(cue_status, key=len, reverse=True))))
     found: dict[str, FoundPlace] = {}
@@ -769,19 +783,24 @@ def extract(
                     place.status = cue_status[cues[-1]] if cues else None
                 if m.surface not in place.surface and len(place.surface) < 20:
                     place.surface.append(m.surface)
-                sentences = place.sentences
-                if len(sentences) < rules.max_sentences_per_place and (
-                    not sentences or sentences[-1] != sentence
+                if (
+                    len(place.sentences) < rules.max_sentences_per_place
+                    and last_sentence.get(m.id) != result.sentences
                 ):
-                    sentences.append(sentence)
-            masked = sentence
-            for m in reversed(matches):
-                masked = masked[: m.start] + _MASK * (m.end - m.start) + masked[m.end :]
+                    place.sentences.append(_window(sentence, m.start, m.end, limit))
+                    last_sentence[m.id] = result.sentences
+            parts, pos = [], 0
+            for m in matches:
+                parts += [sentence[pos : m.start], _MASK * (m.end - m.start)]
+                pos = m.end
+            masked = "".join(parts) + sentence[pos:]
             for phrase in phrases.find(masked, sentence):
                 if phrase in unresolved:
                     unresolved[phrase].count += 1
                 elif len(unresolved) < rules.max_unresolved:
-                    unresolved[phrase] = Unresolved(phrase, sentence)
+                    at = max(sentence.find(phrase), 0)
+                    evidence = _window(sentence, at, at + len(phrase), limit)
+                    unresolved[phrase] = Unresolved(phrase, evidence)
                 else:
                     result.truncated_unresolved = True
     result.found = list(found.values())

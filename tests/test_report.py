@@ -385,6 +385,15 @@ def test_one_huge_line_is_cut_at_sentence_ends(tmp_path, gaz, matcher, monkeypat
     assert [(p.id, p.mentions) for p in result.found] == [("port.liantang", 3000)]
 
 
+def test_a_huge_sentence_is_kept_as_a_window(gaz, matcher, rules):
+    text = "甲" * 100_000 + "罗湖口岸" + "乙" * 100_000 + "。"
+    result = extract(text, gazetteer=gaz, matcher=matcher, rules=rules)
+    (sentence,) = result.found[0].sentences
+    assert "罗湖口岸" in sentence
+    assert len(sentence) == rules.max_sentence_chars + 2  # with an ellipsis at each end
+    assert sentence.startswith("…甲") and sentence.endswith("乙…")
+
+
 def test_memory_is_bounded_by_the_rules(tmp_path, gaz, matcher, rules):
     path = tmp_path / "long.txt"
     with path.open("w", encoding="utf-8") as fh:
