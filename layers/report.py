@@ -530,9 +530,12 @@ class _Phrases:
 
     def _clause(self, clause: str, original: str) -> Iterator[str]:
         r = self.rules
+        # the first count in the clause (10所, 三个): phrases after it count generic things
+        first_count = self.count_re.search(clause)
+        count_end = first_count.end() if first_count else len(clause) + 1
         for run in self.run_re.finditer(clause):
             text = run.group(0)
-            glued = clause[: run.start()]
+            glued = clause[max(0, run.start() - 128) : run.start()]  # bounded look-back
             before = glued.rstrip(" “”‘’\"'《》")
             quoted = before.endswith(_MASK) and before != glued
             found_start = len(glued) - len(glued.rstrip(_MASK))  # a found place glued on
@@ -546,8 +549,7 @@ class _Phrases:
                 phrase = text[seg_start:end]
                 first = seg_start == 0
                 # counted things (10所学校, 建成5个区级质控中心) are not names
-                counted = self.count_re.search(clause[: run.start() + suf.start()])
-                if counted:
+                if count_end <= run.start() + suf.start():
                     continue
                 if first and quoted:
                     continue  # “深南东1号”人工智能产学研中心: a descriptor of a found place
