@@ -257,7 +257,18 @@ table = _table(src, names, statuses)
 st.markdown(f"**要素 Features shown ({len(table)})**")
 st.dataframe(
     table[
-        ["name", "name_en", "layer", "kind", "status", "precision", "source", "mentions", "on_map"]
+        [
+            "name",
+            "name_en",
+            "layer",
+            "kind",
+            "status",
+            "precision",
+            "source",
+            "mentions",
+            "on_map",
+            "id",
+        ]
     ],
     hide_index=True,
     key="features",

@@ -28,6 +28,7 @@ from layers import app_data, assets
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "streamlit_app.py"
+APP_FIXTURES = Path(__file__).parent / "fixtures" / "app"
 XSS = "<img src=x onerror=alert(1)>"
 LIANTANG = "port.liantang"
 
@@ -338,9 +339,25 @@ def test_bad_upload_is_one_line_error(name, data, message):
     assert _map_args(at)["script"]  # the shipped map is still shown
 
 
+def test_good_spec_upload_replaces_the_layers():
+    at = _app()
+    data = (APP_FIXTURES / "ports_only.toml").read_bytes()
+    at.file_uploader(key="upload").upload("ports_only.toml", data).run()
+    _ok(at)
+    assert not at.error
+    assert at.multiselect(key="layers").value == ["ports", "context"]
+    table = _features_table(at)
+    assert (
+        sorted(table["id"]) == ["district.luohu", "port.liantang", "port.luohu"] or len(table) == 3
+    )
+    assert table.set_index("id").at[LIANTANG, "status"] == "under_construction"
+    at.text_input(key="search").input("Liantang Port").run()
+    assert re.search(r'highlight:\s*"port\.liantang"', _map_args(at)["script"])
+
+
 def test_good_geojson_upload_is_shown_and_searchable():
     at = _app()
-    data = _fc(_feature({"id": "test.xss", "name": XSS, "name_en": "Hostile"}))
+    data = (APP_FIXTURES / "hostile.geojson").read_bytes()
     at.file_uploader(key="upload").upload("hostile.geojson", data).run()
     _ok(at)
     assert not at.error
@@ -350,9 +367,9 @@ def test_good_geojson_upload_is_shown_and_searchable():
     script = _map_args(at)["script"]
     # the name is in the map's data, but only escaped (&lt;img …, itself JSON-escaped)
     assert "onerror=alert(1)" in script and XSS not in script
-    at.text_input(key="search").input("Hostile").run()
+    at.text_input(key="search").input(XSS).run()
     _ok(at)
-    assert "test.xss" in _map_args(at)["script"]
+    assert re.search(r'highlight:\s*"test\.xss"', _map_args(at)["script"])
 
 
 def test_labels_and_basemap():

@@ -35,16 +35,7 @@ ARGS = [
     "--no-first-run",
 ]
 XSS = "<img src=x onerror=alert(1)>"
-HOSTILE = {
-    "type": "FeatureCollection",
-    "features": [
-        {
-            "type": "Feature",
-            "properties": {"id": "test.xss", "name": XSS, "name_en": XSS, "kind": "landmark"},
-            "geometry": {"type": "Point", "coordinates": [114.135, 22.565]},
-        }
-    ],
-}
+HOSTILE = Path(__file__).parent / "fixtures" / "app" / "hostile.geojson"
 
 
 def _free_port() -> int:
@@ -300,9 +291,7 @@ def test_downloaded_html_map_works_offline(session, chromium, expected_counts, t
 
 
 def test_hostile_name_shows_as_text(session, tmp_path):
-    upload = tmp_path / "hostile.geojson"
-    upload.write_text(json.dumps(HOSTILE), encoding="utf-8")
-    session.page.locator("input[type=file]").set_input_files(str(upload))
+    session.page.locator("input[type=file]").set_input_files(str(HOSTILE))
     frame = session.map_frame("window.__planmap.layerCounts.uploaded === 1")
     x, y = frame.evaluate(
         """() => {
