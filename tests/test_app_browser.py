@@ -148,6 +148,12 @@ class Session:
                 r.abort()
 
         self.context.route("**/*", route)
+        # every message the page sends to the Streamlit server (a rerun is one of them)
+        self.sent: list[int] = []
+        self.page.on(
+            "websocket",
+            lambda ws: ws.on("framesent", lambda payload: self.sent.append(len(payload))),
+        )
         start = time.perf_counter()
         self.page.goto(url)
         self.frame = self.map_frame()
@@ -241,6 +247,28 @@ def test_search_moves_the_map(session):
     # the port is in view, near the centre
     assert abs(after[0] - 22.55) < 0.05 and abs(after[1] - 114.17) < 0.05
     session.shot("app_search_liantang.png")
+    assert session.blocked == [] and session.errors == []
+
+
+def test_pan_and_zoom_do_not_rerun(session):
+    frame, page = session.frame, session.page
+    page.wait_for_timeout(1000)  # let the first render's messages go out
+    before = len(session.sent)
+    box = frame.frame_element().bounding_box()
+    x, y = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 120, y + 60, steps=8)
+    page.mouse.up()
+    page.mouse.wheel(0, -300)
+    frame.evaluate("() => { window.__planmap.map.setZoom(window.__planmap.map.getZoom() + 1); }")
+    page.wait_for_timeout(1500)
+    assert len(session.sent) == before, "panning or zooming sent a message (a rerun)"
+    # and the check can see a message: drawing a point does send one (the map returns it)
+    frame.locator("a.leaflet-draw-draw-marker").click()
+    page.mouse.click(x, y)
+    page.wait_for_timeout(1500)
+    assert len(session.sent) > before
     assert session.blocked == [] and session.errors == []
 
 
