@@ -114,7 +114,7 @@ try:
     with st.spinner("Building the planning layers…"):
         view = _view(src)
 except PlanmapError as exc:
-    st.error(ad.one_line(exc))
+    st.error(ad.md(ad.one_line(exc)))
     st.stop()
 
 # -- sidebar: filters, search, display ---------------------------------------------------------
@@ -165,12 +165,14 @@ if query.strip():
         hit = hits[pick]
         visible = hit.layer in shown and hit.id in set(shown[hit.layer]["id"])
         if not hit.on_map:
-            sb.info(f"{hit.name} is named by the report but not located yet: draw it on the map.")
+            sb.info(
+                ad.md(f"{hit.name} is named by the report but not located yet: draw it on the map.")
+            )
         elif not visible:
-            sb.info(f"{hit.name} is hidden by the layer/status filters.")
+            sb.info(ad.md(f"{hit.name} is hidden by the layer/status filters."))
         else:
             highlight = hit.id
-            sb.caption(f"Selected: {hit.name} · {hit.name_en} · {hit.id}")
+            sb.caption(ad.md(f"Selected: {hit.name} · {hit.name_en} · {hit.id}"))
 
 lang = sb.radio(
     "标注 Labels",
@@ -191,9 +193,9 @@ basemap = sb.selectbox(
 
 st.subheader("罗湖区规划图 · Luohu planning map")
 if upload_error:
-    st.error(upload_error)
+    st.error(ad.md(upload_error))
 elif uploaded is not None:
-    st.success(f"Showing {uploaded.name}")
+    st.success(ad.md(f"Showing {uploaded.name}"))
 if view.warnings:
     with st.expander(f"Build warnings ({len(view.warnings)})"):
         for w in view.warnings:
@@ -244,12 +246,12 @@ with side_col:
                 try:
                     ad.save_drawing(target, drawing, note=note, basemap=basemap)
                 except PlanmapError as exc:
-                    st.error(ad.one_line(exc))
+                    st.error(ad.md(ad.one_line(exc)))
                 else:
                     st.session_state["flash"] = f"Saved the location of {labels[target]}."
                     st.rerun()
     if "flash" in st.session_state:
-        st.success(st.session_state.pop("flash"))
+        st.success(ad.md(st.session_state.pop("flash")))
 
 # -- table and downloads ----------------------------------------------------------------------
 

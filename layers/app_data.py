@@ -541,6 +541,16 @@ def csv_bytes(layers: Mapping[str, gpd.GeoDataFrame]) -> bytes:
     return frame.to_csv(index=False).encode("utf-8-sig")
 
 
+_MD_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def md(text: object) -> str:
+    """Text safe to pass to ``st.markdown``/``st.error``: every ASCII punctuation mark is
+    backslash-escaped, so names and file names show as typed (no links, images, HTML, emoji
+    codes or colour directives)."""
+    return _MD_PUNCT.sub(r"\\\1", str(text))
+
+
 def one_line(exc: BaseException) -> str:
     """An error as the one line the app shows (never a traceback)."""
     text = str(exc).strip().splitlines()

@@ -344,6 +344,14 @@ def test_hostile_name_shows_as_text(session, tmp_path):
     assert frame.locator(".leaflet-popup-content img, .leaflet-tooltip img").count() == 0
     assert session.page.locator("img[src='x']").count() == 0
     session.shot("app_upload_xss.png")
+    # searched by its name, the hostile feature is selected and named as text in the sidebar
+    box = session.page.get_by_placeholder("莲塘口岸", exact=False)
+    box.fill(XSS)
+    box.press("Enter")
+    session.map_frame("window.__planmap.highlight === 'test.xss'")
+    caption = session.page.get_by_text("Selected:", exact=False)
+    assert f"Selected: {XSS}" in caption.inner_text()
+    assert session.page.locator("img[src='x']").count() == 0
     session.page.wait_for_timeout(500)
     assert session.dialogs == [] and session.errors == [] and session.blocked == []
 
