@@ -105,7 +105,9 @@ if uploaded is not None:
         else:
             src = (None, "", uploaded.name, data, *src[4:])
         with st.spinner("Building the uploaded layers…"):
-            _view(src)
+            # build and draw it once here, so a file that breaks either is a message
+            checked = _view(src)
+            _map(src, tuple(checked), tuple(ad.STATUSES), "none", "zh", None, False)
     except Exception as exc:  # a bad upload is a message, never a traceback
         upload_error = ad.one_line(exc)
         src = (None, "", "", None, overrides_path, stamp)

@@ -203,7 +203,13 @@ def read_geojson_layer(data: bytes, *, name: str) -> gpd.GeoDataFrame:
             geom = shape(feat["geometry"]) if feat.get("geometry") else None
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise DataError(f"{where}.geometry: not a valid GeoJSON geometry ({exc})") from None
-        if geom is not None and not geom.is_empty:
+        if geom is not None and geom.is_empty:
+            geom = None  # an empty geometry locates nothing: the feature is unlocated
+        if geom is not None and geom.geom_type == "GeometryCollection":
+            raise DataError(
+                f"{where}.geometry: a GeometryCollection; give each part its own feature"
+            )
+        if geom is not None:
             minx, miny, maxx, maxy = geom.bounds
             if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
                 raise DataError(

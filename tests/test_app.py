@@ -149,6 +149,10 @@ def test_read_geojson_layer_fills_the_schema():
             _fc({"type": "Feature", "properties": {}, "geometry": {"type": "Point"}}),
             "features[0].geometry: not a valid GeoJSON geometry",
         ),
+        (
+            _fc(_feature({}, shapely.GeometryCollection([Point(114.1, 22.5)]))),
+            "features[0].geometry: a GeometryCollection",
+        ),
     ],
 )
 def test_read_geojson_layer_refuses_bad_files_in_one_line(data, message):
@@ -156,6 +160,24 @@ def test_read_geojson_layer_refuses_bad_files_in_one_line(data, message):
         app_data.read_geojson_layer(data, name="bad.geojson")
     assert message in str(err.value)
     assert "\n" not in app_data.one_line(err.value)
+
+
+def test_empty_geometry_is_unlocated_and_exports(tmp_path):
+    frame = app_data.read_geojson_layer(
+        _fc(
+            {
+                "type": "Feature",
+                "properties": {"name": "空"},
+                "geometry": mapping(shapely.LineString()),
+            },
+            _feature({"name": "点"}),
+        ),
+        name="e.geojson",
+    )
+    assert frame.geometry.iloc[0] is None and frame["precision"].iloc[0] == "unlocated"
+    layers = {"uploaded": frame}
+    assert b"\xe7\xa9\xba" in app_data.csv_bytes(layers)  # 空
+    assert len(json.loads(app_data.geojson_bytes(layers))["features"]) == 2
 
 
 def test_upload_is_an_extra_layer():
