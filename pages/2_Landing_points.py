@@ -1,0 +1,99 @@
+"""Landing-points page: propose the report's 100 low-altitude sites and show their coverage.
+
+Thin: sliders and a cached call into :func:`geo.siting.site_landing_points`; the map comes from
+:func:`layers.app_data.planning_map` with local assets. Every site is a proposal
+(``status=proposed``, ``precision=schematic``): the report publishes no sites.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.errors import PlanmapError
+from layers import app_data as ad
+from layers.build import BuiltLayers
+
+st.set_page_config(page_title="Planmap · 低空起降点 Landing points", layout="wide")
+
+
+@st.cache_resource(show_spinner="building the layers…")
+def _context_layers() -> BuiltLayers:
+    from layers.build import build_from_files
+
+    return build_from_files()
+
+
+@st.cache_resource(show_spinner="choosing sites (maximal covering)…", max_entries=16)
+def _site(n: int, radius_m: float, spacing_m: float, solver: str, allow_parks: bool):
+    from geo.siting import site_landing_points
+
+    return site_landing_points(
+        n=n,
+        radius_m=radius_m,
+        spacing_m=spacing_m,
+        solver=solver,
+        time_limit_s=30.0,
+        allow_parks=allow_parks,
+    )
+
+
+st.title("低空起降点 · Low-altitude landing points (proposal)")
+st.caption(
+    "The 2025 report commits to 100 new take-off/landing points in three networks "
+    "(manned, cargo, drone) but publishes no sites. These are *proposed, schematic* sites "
+    "chosen to cover the most weighted demand; rules in data/siting.toml."
+)
+
+with st.sidebar:
+    n = st.slider("站点数 Sites (N)", min_value=10, max_value=200, value=100, step=10)
+    radius = st.slider("服务半径 Service radius (m)", 200, 2000, 500, step=50)
+    spacing = st.slider("候选网格 Candidate spacing (m)", 100, 1000, 250, step=50)
+    solver = st.radio(
+        "求解 Solver", ["greedy", "exact"], horizontal=True, help="exact: HiGHS, 30 s limit"
+    )
+    allow_parks = st.checkbox("允许公园 Allow 梧桐山 / 仙湖植物园", value=False)
+
+try:
+    result = _site(n, float(radius), float(spacing), solver, allow_parks)
+except PlanmapError as exc:
+    st.error(ad.md(ad.one_line(exc)))
+    st.stop()
+
+cov = result.coverage
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Sites", len(result.sites))
+c2.metric("Area covered", f"{cov['area_share']:.1%}")
+c3.metric("Demand covered", f"{cov['demand_share']:.1%}")
+c4.metric("Solver", f"{result.solution.solver} · {result.solution.seconds:.2f} s")
+
+proposal = gpd.GeoDataFrame(
+    pd.concat([result.sites, result.service_areas, result.route], ignore_index=True),
+    geometry="geometry",
+    crs="EPSG:4326",
+)
+base = _context_layers()
+shown = BuiltLayers(
+    {"context": base["context"], "ports": base["ports"], "low_altitude": proposal},
+    titles={**base.titles, "low_altitude": "低空 · Proposed landing points"},
+    groups=base.groups,
+)
+m = ad.planning_map(shown)
+st_folium(
+    copy.deepcopy(m), key="landing_map", height=620, use_container_width=True, returned_objects=[]
+)
+
+per = pd.DataFrame(cov.get("per_network", {})).T
+if not per.empty:
+    st.markdown("**按网络 Per network**")
+    st.dataframe(per, width="stretch")
+st.download_button(
+    "GeoJSON · proposed sites",
+    data=ad.geojson_bytes({"low_altitude": proposal}),
+    file_name="low_altitude_proposed.geojson",
+    mime="application/geo+json",
+)
