@@ -131,7 +131,7 @@ names = tuple(
     sb.multiselect(
         "图层 Layers",
         layer_names,
-        format_func=lambda n: ad.layer_label(n, view),
+        format_func=lambda n: ad.layer_short_label(n, view),
         key="layers",
     )
 )

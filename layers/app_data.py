@@ -261,6 +261,15 @@ def layer_label(name: str, layers: BuiltLayers | Mapping[str, Any]) -> str:
     return layer_title(name, titles=getattr(layers, "titles", None))
 
 
+def layer_short_label(name: str, layers: BuiltLayers | Mapping[str, Any]) -> str:
+    """A short label for the sidebar's filter chips: ``地铁站 Metro stations``."""
+    if name in LAYERS:
+        _, zh, en = LAYERS[name]
+        return f"{zh} {en}"
+    titles = getattr(layers, "titles", None) or {}
+    return titles.get(name) or name
+
+
 def filter_layers(
     layers: BuiltLayers,
     *,
