@@ -351,9 +351,10 @@ def search_frame(
         frame = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=4326)
     frame = frame.drop_duplicates("id").reset_index(drop=True)
     aliases = dict(zip(gazetteer["id"], gazetteer["aliases"], strict=True))
+    frame["pinyin"] = [_pinyin_key(str(name)) for name in frame["name"]]
     frame["aliases"] = [
-        [*list(aliases.get(fid, []) or []), _pinyin_key(name)]
-        for fid, name in zip(frame["id"], frame["name"], strict=True)
+        [*list(aliases.get(fid, []) or []), py]
+        for fid, py in zip(frame["id"], frame["pinyin"], strict=True)
     ]
     frame["name_en"] = frame["name_en"].fillna("")
     return frame
@@ -388,8 +389,8 @@ def search_places(geocoder, frame: gpd.GeoDataFrame, query: str, *, limit: int =
         scores[m.id] = max(scores.get(m.id, 0.0), float(m.score))
     key = _ascii_key(query)
     if key and key == query.lower().replace(" ", "").replace("-", "").replace("'", ""):
-        for fid, name in zip(frame["id"], frame["name"], strict=True):
-            if _pinyin_key(name) == key:
+        for fid, py in zip(frame["id"], frame["pinyin"], strict=True):
+            if py == key:
                 scores[fid] = 100.0
     order = sorted(scores, key=lambda f: (-scores[f], len(str(info.at[f, "name"])), f))
     return [
