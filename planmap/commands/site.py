@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +12,7 @@ from tqdm import tqdm
 
 from geo import siting
 from geo.errors import SpecError
+from layers.export import atomic_write_text
 
 STAGES = ["constraints", "candidates", "coverage matrix", "solving", "networks and outputs"]
 
@@ -47,15 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _write_atomic(path: Path, doc: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, ensure_ascii=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, json.dumps(doc, ensure_ascii=False))
 
 
 def run(args: argparse.Namespace) -> int:
