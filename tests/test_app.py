@@ -217,6 +217,10 @@ def test_drawing_on_amap_is_stored_in_wgs84(view, user_dir):
     table = app_data.feature_table(rebuilt).set_index("id")
     assert table.at[fid, "on_map"] and table.at[fid, "source"] == "user"
     assert "from the site visit" in table.at[fid, "note"]
+    exported = json.loads(app_data.geojson_bytes(rebuilt))  # and the export carries it
+    (mine,) = [f for f in exported["features"] if f["properties"]["id"] == fid]
+    assert mine["properties"]["source"] == "user"
+    assert mine["geometry"]["coordinates"] == pytest.approx([lon, lat], abs=1e-6)
 
 
 def test_nothing_drawn_is_a_clear_error():
