@@ -8,7 +8,8 @@ ours/peer measured in the same run) and rewrites the figures in ``bench/PERFORMA
 Sections (``bench/bench_<name>.py``, each also runnable alone): ``coldstart``, ``app``,
 ``map``, ``geocode``, ``build``. Other engineers' benchmarks (``bench_siting.py``,
 ``bench_extract.py``) run as subprocesses when present (``--quick`` passed if they take it);
-JSON figures they write (``bench/results_<name>.json``) are merged in. A section that fails
+JSON figures they write (to a scratch ``--out`` file when they take one, else
+``bench/results_<name>.json``) are merged in. A section that fails
 is reported as a missing figure with the reason; the others still run.
 """
 
@@ -19,6 +20,7 @@ import importlib
 import json
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -85,6 +87,10 @@ def run_foreign(name: str, *, quick: bool, timeout: float = 600) -> list[dict[st
     wanted = FOREIGN.get(name, ["--quick"])
     args = _accepted(script, wanted if quick or name == "siting" else [])
     out = BENCH / f"results_{name}.json"
+    if _accepted(script, ["--out"]):
+        # their committed results stay as they are: this run's go to a scratch file
+        out = Path(tempfile.mkdtemp(prefix="planmap-bench-")) / out.name
+        args += ["--out", str(out)]
     before = out.stat().st_mtime if out.exists() else None
     t0 = time.perf_counter()
     try:
