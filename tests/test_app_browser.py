@@ -178,6 +178,24 @@ class Session:
             self.page.wait_for_timeout(150)
         raise AssertionError(f"no drawn map in the component iframe ({condition})")
 
+    def settle(self, frame, timeout: float = 5) -> None:
+        """Wait until the map stops moving (fitBounds may still be running when it is ready).
+
+        Leaflet shows a canvas feature's tooltip on mousemove: a mouse that arrives while
+        the map is still moving is never under the feature when the map stops.
+        """
+        view = (
+            "(() => { const m = window.__planmap.map, c = m.getCenter(); "
+            "return [c.lat, c.lng, m.getZoom()]; })()"
+        )
+        last, deadline = None, time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            now = frame.evaluate(view)
+            if now == last:
+                return
+            last = now
+            self.page.wait_for_timeout(250)
+
     def log_timing(self, test: str) -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)
         with (SHOTS / "app_timing.jsonl").open("a", encoding="utf-8") as f:
@@ -211,6 +229,7 @@ def session(chromium, app_url, request):
 
 def test_map_draws_offline_with_legend(session, expected_counts):
     frame = session.frame
+    session.settle(frame)
     assert frame.evaluate("typeof window.L") == "object"
     assert frame.evaluate("window.__planmap.layerCounts") == expected_counts
     legend = frame.locator(".planmap-legend")
@@ -232,6 +251,7 @@ def test_map_draws_offline_with_legend(session, expected_counts):
 
 
 def test_search_moves_the_map(session):
+    session.settle(session.frame)
     before = session.frame.evaluate(
         "(() => { const c = window.__planmap.map.getCenter(); return [c.lat, c.lng]; })()"
     )
@@ -239,6 +259,7 @@ def test_search_moves_the_map(session):
     box.fill("lian tang kou an")
     box.press("Enter")
     frame = session.map_frame("window.__planmap.highlight === 'port.liantang'")
+    session.settle(frame)
     after = frame.evaluate(
         "(() => { const c = window.__planmap.map.getCenter(); return [c.lat, c.lng]; })()"
     )
@@ -322,6 +343,7 @@ def test_downloaded_html_map_works_offline(session, chromium, expected_counts, t
 def test_hostile_name_shows_as_text(session, tmp_path):
     session.page.locator("input[type=file]").set_input_files(str(HOSTILE))
     frame = session.map_frame("window.__planmap.layerCounts.uploaded === 1")
+    session.settle(frame)
     x, y = frame.evaluate(
         """() => {
         const m = window.__planmap.map;
@@ -331,13 +353,14 @@ def test_hostile_name_shows_as_text(session, tmp_path):
         return [pt.x, pt.y];
     }"""
     )
-    # mouse coordinates are the page's: add the component iframe's position
-    box = frame.frame_element().bounding_box()
-    session.page.mouse.move(box["x"] + x, box["y"] + y)
+    # relative to the map's container, resolved at the moment of the action: the page's
+    # layout still moves after the upload (a message appears above the map)
+    container = frame.locator("#map_div")
+    container.hover(position={"x": x, "y": y})
     tooltip = frame.locator(".leaflet-tooltip")
     tooltip.first.wait_for(timeout=5000)
     assert XSS in tooltip.first.inner_text()
-    session.page.mouse.click(box["x"] + x, box["y"] + y)
+    container.click(position={"x": x, "y": y})
     popup = frame.locator(".leaflet-popup-content")
     popup.first.wait_for(timeout=5000)
     assert XSS in popup.first.inner_text()
