@@ -26,6 +26,7 @@ from shapely.geometry.base import BaseGeometry
 from geo import recipes
 from geo.errors import DataError
 from geo.geometry import area_km2
+from geo.names import normalize_name
 from geo.paths import data_dir, facts_dir
 
 COLUMNS = ["id", "name", "name_en", "aliases", "kind", "status", "precision", "source", "note"]
@@ -267,9 +268,12 @@ def assemble(data: Path | None = None) -> gpd.GeoDataFrame:
         geom = recipes.simplify_empty(geom)
         if geom is None and entry["precision"] != "unlocated":
             raise DataError(f"{where}: the recipe produced no geometry")
+        aliases = list(entry.get("aliases", []))
+        if entry["id"].split(".")[0] != "hk":  # pinyin of a Hong Kong name is not its name
+            aliases.append(_pinyin(entry["name"]))  # "lian tang kou an" finds 莲塘口岸
         row = {
             **{k: entry.get(k, "") for k in COLUMNS},
-            "aliases": list(entry.get("aliases", [])),
+            "aliases": list(dict.fromkeys(aliases)),
             "note": note,
             "geometry": geom,
         }
@@ -281,10 +285,11 @@ def assemble(data: Path | None = None) -> gpd.GeoDataFrame:
         if r["kind"] not in ("metro_station", "metro_line")
         for k in [r["name"], *r["aliases"]]
     }
+    curated = {normalize_name(k) for k in curated}
     for row in stations:
         # a bare station name that is also a curated name ("罗湖" the district) stays with
         # the curated place; the station keeps "罗湖站"
-        row["aliases"] = [a for a in row["aliases"] if a not in curated]
+        row["aliases"] = [a for a in row["aliases"] if normalize_name(a) not in curated]
     frame = pd.DataFrame(rows)
     frame["in_district"] = frame["in_district"].astype("boolean")
     gdf = gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")

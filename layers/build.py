@@ -98,6 +98,8 @@ def _outside_m(geom, district) -> float:
 
 def _check_geometry(row: dict, where: str, warnings: list[str]) -> None:
     geom = row["geometry"]
+    if geom is not None and geom.is_empty:
+        row["geometry"] = geom = None  # an empty geometry is an unlocated place, not a shape
     if geom is None:
         return
     if not shapely.is_valid(geom):

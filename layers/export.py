@@ -170,7 +170,7 @@ def csv_frame(layers: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
     """All layers in one table: schema columns, a representative lon/lat and the WKT."""
     parts = []
     for gdf in layers.values():
-        geoms = gdf.geometry.array
+        geoms = [None if g is None or g.is_empty else g for g in gdf.geometry.array]
         rep = [None if g is None else g.representative_point() for g in geoms]
         part = pd.DataFrame(gdf.drop(columns="geometry"))
         part["lon"] = [None if p is None else round(p.x, DECIMALS) for p in rep]

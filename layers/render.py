@@ -534,7 +534,8 @@ def _switcher_order(names: list[str]) -> list[str]:
 
 
 def _drawable(gdf: gpd.GeoDataFrame) -> pd.Series:
-    ok = gdf.geometry.notna() & ~gdf.geometry.is_empty
+    geoms = np.asarray(gdf.geometry.array, dtype=object)
+    ok = pd.Series(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)), index=gdf.index)
     return ok & (gdf["precision"].astype(str).str.lower() != Precision.UNLOCATED.value)
 
 

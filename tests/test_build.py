@@ -148,3 +148,16 @@ def test_gazetteer_frame_is_not_shared_between_callers(gaz):
     other.loc[0, "name"] = "changed"
     assert load_gazetteer().loc[0, "name"] != "changed"
     assert isinstance(gaz, gpd.GeoDataFrame)
+
+
+def test_an_empty_drawn_geometry_counts_as_unlocated(gaz):
+    import geopandas as gpd
+    from shapely.geometry import Polygon as P
+
+    over = gpd.GeoDataFrame(
+        [{"id": "zone.maya_city", "note": "", "source": "user", "drawn_at": ""}],
+        geometry=[P()],
+        crs="EPSG:4326",
+    )
+    built = build_layers(load_spec(default_spec()), gaz, overrides=over)
+    assert built["zones"].set_index("id").geometry["zone.maya_city"] is None

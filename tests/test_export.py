@@ -168,3 +168,12 @@ def test_atomic_write_replaces_only_on_success(tmp_path):
             raise RuntimeError("disk full")
     assert target.read_text(encoding="utf-8") == "one"
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+
+
+def test_csv_treats_an_empty_geometry_as_no_geometry(built, tmp_path):
+    from shapely.geometry import Point
+
+    ports = built["ports"].copy()
+    ports.loc[ports.index[0], "geometry"] = Point()  # empty
+    table = ex.csv_frame({"ports": ports})
+    assert table["lon"].isna().sum() == 1 and table["wkt"].isna().sum() == 1

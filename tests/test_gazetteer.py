@@ -190,7 +190,8 @@ def test_a_broken_places_file_gets_a_one_line_error_naming_file_and_entry(
 
 
 @pytest.mark.parametrize(
-    "query", ["莲塘口岸", "蓮塘口岸", "Liantang Port", "香园围口岸", "Heung Yuen Wai"]
+    "query",
+    ["莲塘口岸", "蓮塘口岸", "Liantang Port", "香园围口岸", "Heung Yuen Wai", "lian tang kou an"],
 )
 def test_the_real_gazetteer_geocodes_every_spelling_of_liantang_port(gaz, query):
     from geo.geocoder import Geocoder
