@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,29 +17,14 @@ from pathlib import Path
 import pytest
 
 from layers import app_data
+from planmap._chromium import CHROMIUM, CHROMIUM_ARGS, free_port, is_local, missing, must_run
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 XSS = "<img src=x onerror=alert(1)>"
 HOSTILE = Path(__file__).parent / "fixtures" / "app" / "hostile.geojson"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +35,7 @@ def user_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory, user_dir):
     """Start ``streamlit run`` on a free port; always stop it."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PLANMAP_USER_DIR": str(user_dir)}
     log = (tmp_path_factory.mktemp("log") / "streamlit.log").open("w+")
     proc = subprocess.Popen(
@@ -106,19 +89,14 @@ def app_url(tmp_path_factory, user_dir):
 
 @pytest.fixture(scope="session")
 def chromium():
-    if not Path(CHROMIUM).exists() or shutil.which("fc-list") is None:
-        pytest.skip("Debian chromium is not installed (make test-setup)")
+    reason = missing()
+    if reason:
+        (pytest.fail if must_run() else pytest.skip)(reason)
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-def _is_local(url: str) -> bool:
-    return url.startswith(
-        ("data:", "blob:", "about:", "http://localhost", "http://127.0.0.1", "ws://127.0.0.1")
-    )
 
 
 class Session:
@@ -142,7 +120,7 @@ class Session:
         # frames (the map's iframe) raise dialogs through the page too
 
         def route(r):
-            if _is_local(r.request.url):
+            if is_local(r.request.url):
                 r.continue_()
             else:
                 self.blocked.append(r.request.url)

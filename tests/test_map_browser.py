@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -11,24 +10,11 @@ import pytest
 from test_render import EXPECTED_COUNTS, XSS, luohu_layers
 
 from layers.render import make_map
+from planmap._chromium import CHROMIUM, CHROMIUM_ARGS, is_local, missing, must_run
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
-
-
-def _is_local(url: str) -> bool:
-    return url.startswith(("file:", "data:", "about:", "http://localhost", "http://127.0.0.1"))
 
 
 class _BrowserThread:
@@ -47,7 +33,7 @@ class _BrowserThread:
         from playwright.sync_api import sync_playwright
 
         pw = sync_playwright().start()
-        return pw, pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        return pw, pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
     def run(self, fn, /, **kwargs):
         return self.pool.submit(fn, **kwargs).result()
@@ -63,8 +49,9 @@ class _BrowserThread:
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists() or shutil.which("fc-list") is None:
-        pytest.skip("Debian chromium is not installed (make test-setup)")
+    reason = missing()
+    if reason:
+        (pytest.fail if must_run() else pytest.skip)(reason)
     pytest.importorskip("playwright.sync_api")
     handle = _BrowserThread()
     yield handle
@@ -94,7 +81,7 @@ def _open(browser, path: Path, *, shot: str):
     page.on("dialog", on_dialog)
 
     def route(r):
-        if _is_local(r.request.url):
+        if is_local(r.request.url):
             r.continue_()
         else:
             blocked.append(r.request.url)
@@ -235,7 +222,7 @@ def test_served_assets_resolve(browser, served):
     bad = []
     page.on("response", lambda r: bad.append(r.url) if r.status >= 400 else None)
     page.on("requestfailed", lambda r: bad.append(r.url))
-    page.route("**/*", lambda r: r.continue_() if _is_local(r.request.url) else r.abort())
+    page.route("**/*", lambda r: r.continue_() if is_local(r.request.url) else r.abort())
     page.goto(f"{url}/map.html")
     page.wait_for_function("window.__planmap !== undefined", timeout=15000)
     assert page.evaluate("window.__planmap.layerCounts") == EXPECTED_COUNTS

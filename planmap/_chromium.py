@@ -1,0 +1,59 @@
+"""Debian's Chromium for the browser tests and benchmarks (never a browser Playwright downloads).
+
+One place for the path, the flags this network needs, and what counts as a local request.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+#: without the background-networking flags Chromium keeps dialling Google's hosts
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+_LOCAL = (
+    "file:",
+    "data:",
+    "blob:",
+    "about:",
+    "http://localhost",
+    "http://127.0.0.1",
+    "ws://localhost",
+    "ws://127.0.0.1",
+)
+
+
+def is_local(url: str) -> bool:
+    """Whether a request stays on this machine (everything else is aborted in tests)."""
+    return url.startswith(_LOCAL)
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def missing() -> str | None:
+    """Why the browser tests cannot run here, or None when Chromium and a CJK font are present."""
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} is not installed (make test-setup installs Debian's chromium)"
+    if shutil.which("fc-list") is None:
+        return "fontconfig is missing (make test-setup installs fonts-wqy-microhei)"
+    return None
+
+
+def must_run() -> bool:
+    """In CI a missing browser is a failure, not a skip: `make test` installs it."""
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
