@@ -27,7 +27,8 @@ build: setup
 
 run: build
 	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true \
-	    --server.enableStaticServing true --browser.gatherUsageStats false
+	    --server.enableStaticServing true --browser.gatherUsageStats false \
+	    --browser.serverAddress localhost
 
 test: test-setup
 	$(BIN)/python -m pytest
