@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from geo import _mclp, siting  # noqa: E402
+from geo.geometry import to_metric  # noqa: E402
 
 
 def _median_time(fn, runs: int) -> tuple[float, object]:
@@ -50,7 +51,7 @@ def _finite(value: object) -> object:
 
 
 def _random_candidates(district, n: int, seed: int) -> np.ndarray:
-    area = siting._metric(district)
+    area = to_metric(district)
     x0, y0, x1, y1 = area.bounds
     rng = np.random.default_rng(seed)
     out = np.zeros((0, 2))

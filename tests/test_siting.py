@@ -14,7 +14,7 @@ from pyproj import Transformer
 from scipy import sparse
 from shapely.geometry import Point, box
 
-from geo import _mclp, siting
+from geo import _mclp, siting, siting_analysis, siting_inputs
 from geo.errors import DataError, GeometryError, SpecError
 from planmap.cli import main
 
@@ -141,9 +141,9 @@ def test_coverage_stats_on_a_hand_checked_square():
 
 
 def test_network_counts_scale_by_largest_remainder(config):
-    assert siting._scaled_counts(config.networks, 100) == [15, 25, 60]
+    assert siting_analysis._scaled_counts(config.networks, 100) == [15, 25, 60]
     # 10 sites: 1.5, 2.5, 6 -> floors 1, 2, 6 and the one left goes to the first tie
-    assert siting._scaled_counts(config.networks, 10) == [2, 2, 6]
+    assert siting_analysis._scaled_counts(config.networks, 10) == [2, 2, 6]
 
 
 def test_classify_gives_the_port_side_site_to_the_manned_network(config):
@@ -381,16 +381,13 @@ def test_cli_broken_no_fly_file(tmp_path, capsys):
     assert f"planmap site: {path}: not valid JSON" in capsys.readouterr().err
 
 
-def test_border_fallback_agrees_with_geo_geometry():
-    district, neighbours = siting.load_district(), siting._neighbours()
-    shared = siting.border_line(district, neighbours, tol_m=150)
-    local = siting._unshared_fallback(district, neighbours, tol_m=150)
-    lengths = gpd.GeoSeries([shared, local], crs="EPSG:4326").to_crs("EPSG:32650")
-    assert lengths.length.iloc[0] == pytest.approx(lengths.length.iloc[1], rel=0.05)
-    assert lengths.iloc[0].hausdorff_distance(lengths.iloc[1]) < 300
-    # the border is the south side: the Luohu port point lies about 100 m from it
+def test_border_is_the_south_side():
+    district, neighbours = siting.load_district(), siting_inputs._neighbours()
+    border = siting.border_line(district, neighbours, tol_m=150)
+    metric = gpd.GeoSeries([border], crs="EPSG:4326").to_crs("EPSG:32650")
+    # the Luohu port point lies about 100 m from it
     port = gpd.GeoSeries([Point(114.113365, 22.531083)], crs="EPSG:4326").to_crs("EPSG:32650")
-    assert port.distance(lengths.iloc[0]).iloc[0] < 200
+    assert port.distance(metric.iloc[0]).iloc[0] < 200
 
 
 def test_cli_exact_json_keeps_stdout_clean():
