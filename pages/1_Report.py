@@ -7,8 +7,6 @@ and messages go through widgets that render plain text (``st.text``, ``st.datafr
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -18,12 +16,6 @@ from geo.errors import PlanmapError
 st.set_page_config(page_title="Planmap · 报告 Report", layout="wide")
 
 ASSET_BASE = "/app/static/vendor/"
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|$~<>])")
-
-
-def _plain(message: str) -> str:
-    """A message for st.error/st.info (Markdown) with every Markdown character escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", message)
 
 
 @st.cache_resource(show_spinner="loading the gazetteer…")
@@ -95,7 +87,9 @@ try:
     text = text_for_display(raw, where=where, rules=_context()[1])
     result, marked = _analyse(text)
 except PlanmapError as exc:
-    st.error(_plain(str(exc)))
+    from layers.app_data import md  # every ASCII punctuation mark escaped: shows as typed
+
+    st.error(md(exc))
     st.stop()
 
 c1, c2, c3 = st.columns(3)

@@ -11,6 +11,7 @@ import pytest
 from shapely.geometry import Point
 
 import layers.report as report
+import layers.report_io as report_io
 from geo.errors import DataError
 from geo.gazetteer import load_gazetteer
 from geo.names import normalize_text, to_simplified
@@ -335,7 +336,7 @@ def test_undecodable_text_is_refused(tmp_path, gaz, matcher):
 
 
 def test_utf8_broken_after_the_sample_is_refused(tmp_path, gaz, matcher, monkeypatch):
-    monkeypatch.setattr(report, "SAMPLE_BYTES", 16)
+    monkeypatch.setattr(report_io, "SAMPLE_BYTES", 16)
     path = tmp_path / "late.txt"
     path.write_bytes("莲塘口岸很好。".encode() * 4 + b"\xff\xfe\xfd" + "罗湖口岸。".encode())
     with pytest.raises(DataError, match=r"late\.txt: not valid utf-8"):
@@ -362,7 +363,7 @@ def test_oversized_file_is_refused_with_the_limit(tmp_path, gaz, matcher, rules)
 def test_streaming_in_small_chunks_gives_the_same_result(tmp_path, gaz, matcher, monkeypatch):
     seed = (FIXTURES / "seed_article.txt").read_text(encoding="utf-8")
     whole = extract(seed, gazetteer=gaz, matcher=matcher)
-    monkeypatch.setattr(report, "CHUNK_CHARS", 500)
+    monkeypatch.setattr(report_io, "CHUNK_CHARS", 500)
     path = tmp_path / "seed.txt"
     path.write_text(seed, encoding="utf-8")
     _, chunks = read_report(path)
@@ -374,7 +375,7 @@ def test_streaming_in_small_chunks_gives_the_same_result(tmp_path, gaz, matcher,
 
 
 def test_one_huge_line_is_cut_at_sentence_ends(tmp_path, gaz, matcher, monkeypatch):
-    monkeypatch.setattr(report, "CHUNK_CHARS", 1000)
+    monkeypatch.setattr(report_io, "CHUNK_CHARS", 1000)
     path = tmp_path / "oneline.txt"
     path.write_text("推进莲塘口岸建设。" * 3000, encoding="utf-8")  # no newline at all
     _, chunks = read_report(path)
