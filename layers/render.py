@@ -152,13 +152,56 @@ def _properties(row: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def _round_coords(geoms: np.ndarray, decimals: int = 6) -> np.ndarray:
+#: Douglas-Peucker tolerance (metres) of drawn lines and outlines, by precision, below the
+#: uncertainty of each class: the located outlines (districts) lie a median 17 m from the
+#: official border line, approximate means tens of metres off or more. 5 m is under a pixel
+#: up to zoom 14 (the map opens at 13); Leaflet simplifies further per zoom as it draws.
+SIMPLIFY_M: dict[str, float] = {
+    "surveyed": 1.0,
+    "located": 5.0,
+    "approximate": 10.0,
+    "schematic": 10.0,
+}
+#: lines and outlines with fewer vertices are drawn as they are
+_SIMPLIFY_MIN_VERTICES = 20
+#: display coordinates: 6 decimals (0.1 m), as exported (docs/CONVENTIONS: RFC 7946 output)
+_DECIMALS = 6
+
+
+def _round_coords(geoms: np.ndarray, decimals: int = _DECIMALS) -> np.ndarray:
     return shapely.transform(geoms, lambda c: np.round(c, decimals))
+
+
+def _display_geoms(geoms: np.ndarray, precision: pd.Series) -> np.ndarray:
+    """Geometries as drawn: long lines and outlines simplified in metres (EPSG:32650, by
+    :data:`SIMPLIFY_M`, topology kept), every coordinate rounded to :data:`_DECIMALS`.
+
+    Vertices are most of a large map's bytes and of the browser's work (parsing, projecting
+    each one as a layer is added): 100 copies of the shipped layers carry ~650k, ~400k after.
+    """
+    from geo.errors import GeometryError
+    from geo.geometry import to_lonlat, to_metric
+
+    geoms = np.asarray(geoms, dtype=object).copy()
+    tol = precision.astype(str).str.lower().map(SIMPLIFY_M).to_numpy(dtype=float, na_value=0.0)
+    big = (
+        ~shapely.is_missing(geoms)
+        & (tol > 0)
+        & np.isin(shapely.get_type_id(geoms), (1, 3, 5, 6))  # (Multi)LineString, (Multi)Polygon
+        & (shapely.get_num_coordinates(geoms) >= _SIMPLIFY_MIN_VERTICES)
+    )
+    if big.any():
+        try:
+            metric = to_metric(geoms[big])
+        except GeometryError:  # not lon/lat degrees: drawn as given, like before
+            return _round_coords(geoms)
+        geoms[big] = to_lonlat(shapely.simplify(metric, tol[big], preserve_topology=True))
+    return _round_coords(geoms)
 
 
 def _feature_collection(gdf: gpd.GeoDataFrame, layer: str) -> tuple[dict[str, Any], list[dict]]:
     """GeoJSON of the drawable rows (escaped properties) and the style of each feature."""
-    geoms = _round_coords(gdf.geometry.array.to_numpy())
+    geoms = _display_geoms(gdf.geometry.array.to_numpy(), gdf["precision"])
     rows = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).to_dict("records")
     features, styles, cache = [], [], {}
     for i, (geom, row) in enumerate(zip(geoms, rows, strict=True)):
@@ -331,19 +374,75 @@ LABEL_KINDS = ("district", "neighbour_district", "cluster", "zone", "port", "rai
 LABELS_TITLE = "Labels · 标注 Names"
 
 
+#: above this many labels the overlay starts switched off: a thousand DOM labels take longer
+#: to lay out than every feature takes to draw, and overlap into an unreadable block anyway
+MAX_LABELS_SHOWN = 300
+
+
+_SILENT = Template("{% macro script(this, kwargs) %}{% endmacro %}")
+
+
+class _Label(folium.Marker):
+    """A label: a marker with a ``DivIcon``, kept to inspect; :class:`_Labels` writes it."""
+
+    _template = _SILENT
+
+    def render(self, **kwargs):
+        pass
+
+
+class _LabelIcon(folium.DivIcon):
+    _template = _SILENT
+
+    def render(self, **kwargs):
+        pass
+
+
+class _Labels(folium.FeatureGroup):
+    """The labels overlay, written as one array and a loop: a folium ``Marker`` + ``DivIcon``
+    per label renders in ~2 ms and ~600 bytes, which dominates a map with a thousand labels.
+    Its children render nothing (here or in streamlit-folium, which renders each element's
+    script itself)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.featureGroup({});
+        (function (group) {
+            {{ this.rows|tojson }}.forEach(function (r) {
+                L.marker([r[0], r[1]], {interactive: false, keyboard: false,
+                    icon: L.divIcon({html: r[2], className: r[3]})}).addTo(group);
+            });
+        })({{ this.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    @property
+    def rows(self) -> list[list]:
+        """``[lat, lon, html, class]`` of each label."""
+        return [
+            [mk.location[0], mk.location[1], mk.icon.options["html"], mk.icon.options["class_name"]]
+            for mk in self._children.values()
+            if isinstance(mk, _Label)
+        ]
+
+
 def _add_labels(m: folium.Map, frames: list[gpd.GeoDataFrame], *, label_lang: str) -> None:
-    """A toggleable overlay of non-interactive name labels at each feature's inner point."""
-    group = folium.FeatureGroup(name=html.escape(LABELS_TITLE))
-    for gdf in frames:
-        rows = gdf.loc[_drawable(gdf) & gdf["kind"].isin(LABEL_KINDS)]
-        for geom, name, name_en in zip(
-            rows.geometry, rows["name"], rows.get("name_en", rows["name"]), strict=True
+    """A toggleable overlay of non-interactive name labels at each feature's inner point
+    (switched off at first when there are more than :data:`MAX_LABELS_SHOWN`)."""
+    picked = [gdf.loc[_drawable(gdf) & gdf["kind"].isin(LABEL_KINDS)] for gdf in frames]
+    total = sum(len(rows) for rows in picked)
+    group = _Labels(name=html.escape(LABELS_TITLE), show=total <= MAX_LABELS_SHOWN)
+    for rows in picked:
+        points = shapely.point_on_surface(rows.geometry.array.to_numpy())
+        for geom, pt, name, name_en in zip(
+            rows.geometry, points, rows["name"], rows.get("name_en", rows["name"]), strict=True
         ):
             text = _text(name_en) or _text(name) if label_lang == "en" else _text(name)
-            pt = geom.representative_point()
-            folium.Marker(
+            _Label(
                 [round(pt.y, 6), round(pt.x, 6)],
-                icon=folium.DivIcon(
+                icon=_LabelIcon(
                     html=f"<div>{text}</div>",
                     # points: beside the marker; areas: centred
                     class_name="planmap-label"
@@ -447,8 +546,28 @@ def make_map(
     hooks: list[tuple[str, MacroElement]] = []
     titles: dict[str, str] = {}
     given_titles = getattr(layers, "titles", None) or {}
-    drawn: list[pd.DataFrame] = []
+    drawn: list[pd.DataFrame] = [frames[n].loc[_drawable(frames[n])] for n in order]
     highlight_row = None
+    if highlight_id is not None:
+        for name, d in zip(order, drawn, strict=True):
+            if "id" in d and (d["id"] == highlight_id).any():
+                highlight_row = (name, d[d["id"] == highlight_id])
+                break
+        if highlight_row is None:
+            raise ValueError(f"highlight_id {highlight_id!r} is not a drawn feature")
+    # Frame the map before adding any layer: Leaflet projects every vertex when a layer is
+    # added and again after each zoom change, so a view set afterwards doubles that work.
+    if highlight_row is not None:
+        m.fit_bounds(_pad(_bounds([highlight_row[1]])), max_zoom=16)
+    else:
+        # frame the district when it is drawn (metro lines run far beyond it), else the data
+        fit = [d[d["kind"] == "district"] for d in drawn]
+        if not any(len(d) for d in fit):
+            fit = [d for n, d in zip(order, drawn, strict=True) if n != "context"]
+        bounds = _bounds(fit) or _bounds(drawn)
+        if bounds:
+            # keep the district clear of the legend and layer switcher on the right
+            m.fit_bounds(bounds, padding_top_left=(10, 10), padding_bottom_right=(240, 10))
     for name in order:
         gdf = frames[name]
         fc, styles = _feature_collection(gdf, name)
@@ -470,25 +589,9 @@ def make_map(
         # an empty layer stays listed with (0): a planner sees it exists but is unlocated
         group.add_to(m)
         hooks.append((name, gj if count else group))
-        drawable = gdf.loc[_drawable(gdf)]
-        drawn.append(drawable)
-        if highlight_id is not None and "id" in gdf and (gdf["id"] == highlight_id).any():
-            highlight_row = (name, drawable[drawable["id"] == highlight_id])
 
-    if highlight_id is not None:
-        if highlight_row is None or highlight_row[1].empty:
-            raise ValueError(f"highlight_id {highlight_id!r} is not a drawn feature")
+    if highlight_row is not None:
         _add_highlight(m, *highlight_row, label_lang=lang)
-        m.fit_bounds(_pad(_bounds([highlight_row[1]])), max_zoom=16)
-    else:
-        # frame the district when it is drawn (metro lines run far beyond it), else the data
-        fit = [d[d["kind"] == "district"] for d in drawn]
-        if not any(len(d) for d in fit):
-            fit = [d for n, d in zip(order, drawn, strict=True) if n != "context"]
-        bounds = _bounds(fit) or _bounds(drawn)
-        if bounds:
-            # keep the district clear of the legend and layer switcher on the right
-            m.fit_bounds(bounds, padding_top_left=(10, 10), padding_bottom_right=(240, 10))
 
     entries = legend_entries(pd.concat(drawn) if drawn else [])
     if entries:

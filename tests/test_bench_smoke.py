@@ -1,11 +1,14 @@
-"""The benchmark scripts work: their helpers on tiny sizes, one repeat, no timing asserts."""
+"""The benchmark scripts work (their helpers on tiny sizes, one repeat, no timing asserts), and
+the scale measures the benchmark led to in layers.render keep doing what they claim."""
 
 from __future__ import annotations
 
 import math
+import re
 import sys
 from pathlib import Path
 
+import folium
 import numpy as np
 import pytest
 import shapely
@@ -143,3 +146,58 @@ def test_targets_and_performance_page():
     page = bench_run.performance_md(figures, info, quick=True)
     assert page.startswith(bench_run._MARK_START) and page.endswith(bench_run._MARK_END)
     assert "missing: no browser" in page
+
+
+# -- what layers.render does for scale (found by bench_map; see bench/PERFORMANCE.md) ---------
+
+
+def test_drawn_geometry_is_simplified_within_its_precision_and_rounded(luohu):
+    from geo.geometry import to_metric
+    from layers import render
+
+    gdf = luohu["context"]
+    gdf = gdf.loc[render._drawable(gdf)]
+    before = gdf.geometry.array.to_numpy()
+    after = render._display_geoms(before, gdf["precision"])
+    assert shapely.get_num_coordinates(after).sum() < shapely.get_num_coordinates(before).sum()
+    tol = gdf["precision"].map(render.SIMPLIFY_M).to_numpy()
+    moved = shapely.hausdorff_distance(to_metric(before), to_metric(after))
+    assert (moved <= tol + 0.2).all()  # the tolerance, plus rounding to 6 decimals
+    xy = shapely.get_coordinates(after)
+    assert np.allclose(xy, np.round(xy, render._DECIMALS))
+
+
+def test_labels_are_one_array_and_start_hidden_beyond_the_cap(luohu):
+    from layers import render
+
+    def labels_of(layers):
+        m = render.make_map(layers)
+        group = next(c for c in m._children.values() if isinstance(c, render._Labels))
+        return m, group
+
+    m, group = labels_of(luohu)
+    labels = [mk for mk in group._children.values() if isinstance(mk, render._Label)]
+    assert len(group.rows) == len(labels) > 0  # markers stay inspectable
+    html = m.get_root().render()
+    assert group.show and f"{group.get_name()}.addTo(" in html
+    assert html.count("L.divIcon(") == 1 and html.count("L.marker(") == 1  # one loop
+    # streamlit-folium writes each element's script itself: the same one loop, and shown
+    from streamlit_folium import generate_leaflet_string
+
+    js = generate_leaflet_string(m)
+    assert js.count("L.divIcon(") == 1 and js.count("L.marker(") == 1
+    assert re.search(r"feature_group_div_\d+\.addTo\(", js.split("L.divIcon(")[1])
+    big = c.scale_layers(luohu, 1 + render.MAX_LABELS_SHOWN // len(group.rows))
+    m, group = labels_of(big)
+    html = m.get_root().render()
+    assert not group.show and f"{group.get_name()}.addTo(" not in html
+
+
+def test_the_view_is_set_before_any_layer_is_added(luohu):
+    from folium.map import FitBounds
+
+    from layers import render
+
+    kinds = [type(c) for c in render.make_map(luohu)._children.values()]
+    first_group = next(i for i, k in enumerate(kinds) if k is folium.FeatureGroup)
+    assert FitBounds in kinds[:first_group]
