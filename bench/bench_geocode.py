@@ -107,6 +107,18 @@ def run(*, quick: bool = False, repeats: int | None = None, gaz=None) -> list[di
                 f"geocode_{set_name}_vs_difflib", a, b, "names/s", peer_name=PEER, note=note
             )
         )
+        if set_name == "seed":  # the whole article's names, as a time
+            n = len(queries)
+            figures.append(
+                c.comparison(
+                    "geocode_seed_total_vs_difflib",
+                    [n / r for r in a],
+                    [n / r for r in b],
+                    "s",
+                    peer_name=PEER,
+                    note=f"all {n} surface forms of the seed article, one after another",
+                )
+            )
     return figures
 
 

@@ -6,7 +6,8 @@ every section, prints a table, writes ``bench/results.json`` (a list of figures:
 ours/peer measured in the same run) and rewrites the figures in ``bench/PERFORMANCE.md``.
 
 Sections (``bench/bench_<name>.py``, each also runnable alone): ``coldstart``, ``app``,
-``map``, ``geocode``, ``build``. Other engineers' benchmarks (``bench_siting.py``,
+``map``, ``geocode``, ``build``; every figure records its ``section``, and ``--only`` replaces
+just those sections' figures in the results file. Other engineers' benchmarks (``bench_siting.py``,
 ``bench_extract.py``) run as subprocesses when present (``--quick`` passed if they take it);
 JSON figures they write (to a scratch ``--out`` file when they take one, else
 ``bench/results_<name>.json``) are merged in. A section that fails
@@ -183,10 +184,15 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     figures: list[dict[str, Any]] = []
     for name in chosen:
-        if name in SECTIONS:
-            figures += run_section(name, quick=args.quick)
-        else:
-            figures += run_foreign(name, quick=args.quick)
+        got = (run_section if name in SECTIONS else run_foreign)(name, quick=args.quick)
+        figures += [f | {"section": name} for f in got]
+    if args.only and args.out.exists():
+        # a partial run replaces its sections' figures and keeps the others
+        try:
+            old = json.loads(args.out.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            old = []
+        figures = [f for f in old if f.get("section") not in chosen] + figures
     info = c.machine()
     args.out.write_text(
         json.dumps(figures, ensure_ascii=False, indent=1, default=float) + "\n", encoding="utf-8"

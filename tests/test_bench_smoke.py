@@ -116,6 +116,7 @@ def test_geocode_throughput_structure():
         f = figures[f"geocode_{name}_vs_difflib"]
         assert f["unit"] == "names/s" and f["peer"] == bench_geocode.PEER
     assert "correct: ours" in figures["geocode_seed_vs_difflib"]["note"]
+    assert figures["geocode_seed_total_vs_difflib"]["unit"] == "s"
     scan = bench_geocode.DifflibScan(gaz)
     assert scan.geocode(str(gaz["name"].iloc[3])) == str(gaz["name"].iloc[3])
 
