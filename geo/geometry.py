@@ -440,8 +440,14 @@ def distance_outside_m(geom: BaseGeometry, polygon: Polygonal) -> float:
     """
     if geom is None or geom.is_empty:
         return 0.0
-    geom_m = to_metric(geom)
-    poly_m = repair(to_metric(polygon))
+    return metric_outside_m(to_metric(geom), repair(to_metric(polygon)))
+
+
+def metric_outside_m(geom_m: BaseGeometry, poly_m: Polygonal) -> float:
+    """:func:`distance_outside_m` for geometries already in metres (EPSG:32650).
+
+    For many features against one polygon: project and repair the polygon once.
+    """
     if shapely.covered_by(geom_m, poly_m):
         return 0.0
     outside = shapely.difference(geom_m, poly_m)

@@ -15,7 +15,7 @@ import shapely
 from rapidfuzz import fuzz, process
 
 from geo.errors import GeometryError, SpecError
-from geo.geometry import distance_outside_m, repair, to_metric
+from geo.geometry import metric_outside_m, repair, to_metric
 from geo.names import normalize_name
 from layers.spec import Spec
 
@@ -88,12 +88,14 @@ def _row(gaz: pd.Series, layer: str) -> dict:
     }
 
 
-def _outside_m(geom, district) -> float:
-    """How far a feature lies outside the district: lines (metro, roads) run on beyond the
-    boundary by nature, so they only have to reach it; points and areas must lie inside."""
+def _outside_m(geom, district_m) -> float:
+    """How far a feature lies outside the district (``district_m`` in metres): lines (metro,
+    roads) run on beyond the boundary by nature, so they only have to reach it; points and
+    areas must lie inside."""
+    geom_m = to_metric(geom)
     if geom.geom_type in ("LineString", "MultiLineString"):
-        return float(shapely.distance(to_metric(geom), to_metric(district)))
-    return distance_outside_m(geom, district)
+        return float(shapely.distance(geom_m, district_m))
+    return metric_outside_m(geom_m, district_m)
 
 
 def _check_geometry(row: dict, where: str, warnings: list[str]) -> None:
@@ -150,6 +152,8 @@ def build_layers(
     if district_pos is None:
         raise SpecError(f"{spec.filename}: district: unknown place '{spec.district}'")
     district = gazetteer.geometry.iloc[district_pos]
+    district_m = repair(to_metric(district))  # once per build, not once per feature
+    shapely.prepare(district_m)
     out = BuiltLayers(
         titles={lay.name: lay.title for lay in spec.layers},
         groups={lay.name: lay.group.value for lay in spec.layers},
@@ -169,7 +173,7 @@ def build_layers(
                 if sel.max_outside_m is not None:
                     if gaz.geometry is None:
                         continue
-                    if distance_outside_m(gaz.geometry, district) > sel.max_outside_m:
+                    if metric_outside_m(to_metric(gaz.geometry), district_m) > sel.max_outside_m:
                         continue
                 rows[gaz["id"]] = _row(gaz, lay.name)
         for fi, feat in enumerate(lay.features):
@@ -198,7 +202,7 @@ def build_layers(
             if excerpts and fid in excerpts:
                 row["mentions"], row["report_excerpt"] = excerpts[fid]
             if lay.check_inside and row["geometry"] is not None:
-                away = _outside_m(row["geometry"], district)
+                away = _outside_m(row["geometry"], district_m)
                 if away > spec.outside_tolerance_m:
                     warnings.append(
                         f"{where}: {away:.0f} m outside {spec.district} "
