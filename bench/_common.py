@@ -29,18 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from planmap._chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (after the path fix)
+
 #: Shenzhen's bounding box (lon/lat) over which synthetic copies are spread
 SHENZHEN_BBOX = (113.75, 22.45, 114.62, 22.85)
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SEED = 20261127
 
 
