@@ -152,6 +152,10 @@ def build_layers(
     if district_pos is None:
         raise SpecError(f"{spec.filename}: district: unknown place '{spec.district}'")
     district = gazetteer.geometry.iloc[district_pos]
+    if district is None or district.is_empty:
+        raise SpecError(
+            f"{spec.filename}: district: '{spec.district}' has no geometry (it is unlocated)"
+        )
     district_m = repair(to_metric(district))  # once per build, not once per feature
     shapely.prepare(district_m)
     out = BuiltLayers(
@@ -192,12 +196,19 @@ def build_layers(
             where = f"{lay.name}/{fid}"
             if len(user) and fid in user.index:
                 o = user.loc[fid]
-                row.update(
-                    geometry=o.geometry,
-                    precision="approximate",
-                    source="user",
-                    note=f"{o.get('note', '')} (drawn by a planner; was: {row['precision']})",
-                )
+                if row["precision"] == "unlocated":
+                    note = o.get("note") or ""
+                    row.update(
+                        geometry=o.geometry,
+                        precision="approximate",
+                        source="user",
+                        note=f"{note} (drawn by a planner; no source locates it)".strip(),
+                    )
+                else:  # a sourced location is not replaced by a drawing
+                    warnings.append(
+                        f"{where}: user override ignored: the place is already "
+                        f"{row['precision']} from its source"
+                    )
             _check_geometry(row, where, warnings)
             if excerpts and fid in excerpts:
                 row["mentions"], row["report_excerpt"] = excerpts[fid]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import shapely
+from shapely.errors import GEOSException
 from shapely.geometry import shape
 
 from geo.errors import DataError
@@ -46,7 +47,7 @@ def load_overrides(path: str | Path) -> gpd.GeoDataFrame:
             raise DataError(f"{path}: features[{i}].properties.id: missing")
         try:
             geom = shape(feat["geometry"])
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, GEOSException) as exc:
             raise DataError(f"{path}: features[{i}].geometry: {exc}") from exc
         if not shapely.is_valid(geom):
             geom = shapely.make_valid(geom)
@@ -54,7 +55,9 @@ def load_overrides(path: str | Path) -> gpd.GeoDataFrame:
         geoms.append(geom)
     if not rows:
         return _empty()
-    return gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
+    # a file edited by hand may name a place twice: the later drawing wins, as in save_override
+    return frame.drop_duplicates("id", keep="last").reset_index(drop=True)
 
 
 def save_override(

@@ -1,4 +1,7 @@
-"""Layer specs: which gazetteer places make which layer, with status and style. Data, not code.
+"""Layer specs: which gazetteer places make which layer, with the report's status. Data, not code.
+
+Styles are not part of a spec: they come from one table keyed by kind and status
+(:mod:`layers.styles`), so the same kind always looks the same.
 
 A spec is a TOML file (``data/specs/luohu_2025.toml``) validated once into frozen pydantic
 models. Errors name the file and the field: ``luohu_2025.toml: layers[3].features[2].status: …``.
@@ -49,7 +52,6 @@ class FeatureSpec(_Frozen):
     place: str = Field(min_length=1)
     status: Status | None = None
     note: str = ""
-    style: dict[str, str | float | int | bool] | None = None
 
 
 class Select(_Frozen):

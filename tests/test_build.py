@@ -161,3 +161,37 @@ def test_an_empty_drawn_geometry_counts_as_unlocated(gaz):
     )
     built = build_layers(load_spec(default_spec()), gaz, overrides=over)
     assert built["zones"].set_index("id").geometry["zone.maya_city"] is None
+
+
+def test_an_override_never_replaces_a_sourced_location(gaz, tmp_path):
+    path = tmp_path / "o.geojson"
+    save_override("port.luohu", Point(114.2, 22.6), note="", path=path)
+    built = build_layers(load_spec(default_spec()), gaz, overrides=load_overrides(path))
+    port = built["ports"].set_index("id").loc["port.luohu"]
+    assert port["source"] != "user" and port.geometry.x == 114.113365
+    assert any("port.luohu: user override ignored" in w for w in built.warnings)
+
+
+def test_a_place_drawn_twice_in_a_hand_edited_file_keeps_the_last_drawing(gaz, tmp_path):
+    path = tmp_path / "o.geojson"
+    feats = [
+        {
+            "type": "Feature",
+            "properties": {"id": "zone.maya_city", "note": note},
+            "geometry": {"type": "Point", "coordinates": [lon, 22.55]},
+        }
+        for note, lon in (("first", 114.11), ("second", 114.12))
+    ]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), "utf-8")
+    over = load_overrides(path)
+    assert list(over["note"]) == ["second"]
+    built = build_layers(load_spec(default_spec()), gaz, overrides=over)
+    assert built["zones"].set_index("id").geometry["zone.maya_city"].x == 114.12
+
+
+def test_a_district_without_geometry_is_refused(gaz):
+    spec = parse_spec(
+        SPEC_ONE.format(tol=100, place="罗湖口岸").replace("罗湖区", "东门街道"), path="s.toml"
+    )
+    with pytest.raises(SpecError, match="s.toml: district: '东门街道' has no geometry"):
+        build_layers(spec, gaz)

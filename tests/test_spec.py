@@ -60,6 +60,7 @@ def test_a_good_spec_is_typed_and_frozen():
         (GOOD.replace('name = "ports"', 'name = "Ports!"'), "layers[0].name"),
         (GOOD.replace("features = [", "colour = 1\nfeatures = ["), "layers[0].colour"),
         (GOOD.replace('place = "罗湖口岸"', 'place = ""'), "layers[0].features[0].place"),
+        (GOOD.replace('status = "planned"', 'style = { color = "red" }'), "features[0].style"),
         (GOOD.replace('district = "罗湖区"', ""), "district"),
         (GOOD + GOOD.split("\n", 3)[3], "layers"),  # the same layer twice
         (GOOD.replace("features = [{", "features = [{{"), "not valid TOML"),
