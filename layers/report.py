@@ -321,7 +321,12 @@ def extract_file(
 # --- highlighting --------------------------------------------------------------------------
 
 # Characters Markdown (and Streamlit's $…$ maths) would interpret, written as entities.
-_MD_ESCAPES = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|$~<>"})
+# HTML's own characters are in the same table, so one pass escapes each character once
+# (html.escape first would leave '&#x27;' for the Markdown pass to break).
+_MD_ESCAPES = str.maketrans(
+    {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|$~"}
+    | {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "\n": "<br>"}
+)
 
 
 def highlight_html(
@@ -350,7 +355,7 @@ def highlight_html(
     names = names or {}
 
     def esc(part: str) -> str:
-        return html.escape(part, quote=True).translate(_MD_ESCAPES).replace("\n", "<br>")
+        return part.translate(_MD_ESCAPES)
 
     parts = ['<div class="planmap-report">']
     pos = 0

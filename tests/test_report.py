@@ -532,3 +532,13 @@ def test_text_for_display_limits(rules):
         text_for_display("罗湖口岸" * 5, where="pasted text", rules=small)
     with pytest.raises(DataError, match="b.bin: binary file"):
         text_for_display(b"\x00\x01\x02abc", where="b.bin", rules=rules)
+
+
+def test_highlight_shows_apostrophes_and_quotes_as_typed(matcher):
+    import html as html_mod
+    import re
+
+    out = highlight_html("Luohu's \"port\" & 莲塘口岸", matcher)
+    assert "x27" not in out  # no half-escaped &#x27;
+    text = html_mod.unescape(re.sub(r"<[^>]+>", "", out))
+    assert text == "Luohu's \"port\" & 莲塘口岸"
