@@ -7,6 +7,8 @@ and messages go through widgets that render plain text (``st.text``, ``st.datafr
 
 from __future__ import annotations
 
+import copy
+
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -14,8 +16,6 @@ from streamlit_folium import st_folium
 from geo.errors import PlanmapError
 
 st.set_page_config(page_title="Planmap · 报告 Report", layout="wide")
-
-ASSET_BASE = "/app/static/vendor/"
 
 
 @st.cache_resource(show_spinner="loading the gazetteer…")
@@ -54,10 +54,10 @@ def _layers(text: str):
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _map(text: str, highlight: str | None):
-    from layers.render import make_map
+    from layers.app_data import planning_map
 
     layers, _ = _layers(text)
-    return make_map(layers, highlight_id=highlight, asset_base=ASSET_BASE)
+    return planning_map(layers, highlight_id=highlight)
 
 
 st.title("报告 Report")
@@ -118,8 +118,9 @@ with right:
     highlight = chosen if chosen in located else None
     if chosen and highlight is None:
         st.warning("This place has no location yet (unlocated): the map shows the others.")
+    # st_folium renames the map it renders; a cached map must be handed over as a copy
     st_folium(
-        _map(text, highlight),
+        copy.deepcopy(_map(text, highlight)),
         height=460,
         use_container_width=True,
         returned_objects=[],
@@ -136,7 +137,7 @@ if result.unresolved:
     st.dataframe(
         pd.DataFrame([u.to_dict() for u in result.unresolved]),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
     )
     if result.truncated_unresolved:
         st.caption("The list is truncated (see [input].max_unresolved in report_rules.toml).")
