@@ -21,6 +21,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 import shapely
+import shapely.errors
 from folium.plugins import Draw
 from pypinyin import lazy_pinyin
 from shapely.geometry import shape
@@ -148,6 +149,23 @@ def _choice(value: Any, valid: Iterable[str], default: str, where: str, what: st
     return key
 
 
+def _valid_part(geom):
+    """A repaired geometry keeps only its parts of the highest dimension (a polygon with a
+    spike repairs to polygon + line: the polygon is what was meant)."""
+    if geom.geom_type != "GeometryCollection":
+        return geom
+    parts = list(geom.geoms)
+    top = max(shapely.get_dimensions(parts))
+    return shapely.union_all([p for p in parts if shapely.get_dimensions(p) == top])
+
+
+def _count(value: Any) -> int:
+    try:
+        return max(int(str(value)), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
 def read_geojson_layer(data: bytes, *, name: str) -> gpd.GeoDataFrame:
     """Read an uploaded GeoJSON (RFC 7946, lon/lat WGS-84) into a layer with the schema.
 
@@ -201,23 +219,25 @@ def read_geojson_layer(data: bytes, *, name: str) -> gpd.GeoDataFrame:
             raise DataError(f"{where}.properties: not an object")
         try:
             geom = shape(feat["geometry"]) if feat.get("geometry") else None
+            if geom is not None and not geom.is_empty:
+                minx, miny, maxx, maxy = geom.bounds
+                if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+                    raise DataError(
+                        f"{where}.geometry: coordinates are not lon/lat degrees (RFC 7946 "
+                        "GeoJSON is WGS-84; reproject to EPSG:4326 first)"
+                    )
+                if not shapely.is_valid(geom):
+                    geom = _valid_part(shapely.make_valid(geom))
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise DataError(f"{where}.geometry: not a valid GeoJSON geometry ({exc})") from None
+        except shapely.errors.GEOSException as exc:
+            raise DataError(f"{where}.geometry: broken geometry ({str(exc).strip()})") from None
         if geom is not None and geom.is_empty:
             geom = None  # an empty geometry locates nothing: the feature is unlocated
         if geom is not None and geom.geom_type == "GeometryCollection":
             raise DataError(
                 f"{where}.geometry: a GeometryCollection; give each part its own feature"
             )
-        if geom is not None:
-            minx, miny, maxx, maxy = geom.bounds
-            if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-                raise DataError(
-                    f"{where}.geometry: coordinates are not lon/lat degrees (RFC 7946 GeoJSON "
-                    "is WGS-84; reproject to EPSG:4326 first)"
-                )
-            if not shapely.is_valid(geom):
-                geom = shapely.make_valid(geom)
         gtype = geom.geom_type.removeprefix("Multi") if geom is not None else ""
         kind = _choice(
             props.get("kind"), KINDS, _DEFAULT_KIND.get(gtype, "landmark"), where, "kind"
@@ -243,9 +263,7 @@ def read_geojson_layer(data: bytes, *, name: str) -> gpd.GeoDataFrame:
                 "source": str(props.get("source") or f"uploaded file {fname}"),
                 "note": str(props.get("note") or ""),
                 "report_excerpt": str(props.get("report_excerpt") or ""),
-                "mentions": int(props["mentions"])
-                if str(props.get("mentions", "")).isdigit()
-                else 0,
+                "mentions": _count(props.get("mentions")),
             }
         )
         geoms.append(geom)

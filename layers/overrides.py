@@ -48,7 +48,7 @@ def load_overrides(path: str | Path) -> gpd.GeoDataFrame:
         try:
             geom = shape(feat["geometry"])
         except (KeyError, TypeError, ValueError, AttributeError, GEOSException) as exc:
-            raise DataError(f"{path}: features[{i}].geometry: {exc}") from exc
+            raise DataError(f"{path}: features[{i}].geometry: {str(exc).strip()}") from exc
         if not shapely.is_valid(geom):
             geom = shapely.make_valid(geom)
         rows.append({c: props.get(c, "") for c in COLUMNS})

@@ -436,3 +436,36 @@ def test_filter_changes_are_served_from_cache(monkeypatch):
     at.radio(key="lang").set_value("en").run()
     _ok(at)
     assert len(calls) == 1
+
+
+def test_upload_repairs_a_spiked_polygon_to_a_polygon_and_refuses_a_one_point_line():
+    import json
+
+    from geo.errors import DataError
+
+    def doc(geom, mentions):
+        feat = {"type": "Feature", "properties": {"name": "x", "mentions": mentions}}
+        return json.dumps({"type": "FeatureCollection", "features": [{**feat, "geometry": geom}]})
+
+    ring = [
+        [114.1, 22.5],
+        [114.2, 22.5],
+        [114.2, 22.6],
+        [114.1, 22.6],
+        [114.1, 22.55],
+        [114.0, 22.55],
+        [114.1, 22.55],
+        [114.1, 22.5],
+    ]  # a spike sticks out west
+    frame = app_data.read_geojson_layer(
+        doc({"type": "Polygon", "coordinates": [ring]}, "²").encode(), name="s.geojson"
+    )
+    assert frame.geometry.iloc[0].geom_type == "Polygon"  # not a GeometryCollection
+    assert frame["mentions"].iloc[0] == 0  # "²".isdigit() is True, int("²") fails
+    with pytest.raises(DataError) as err:
+        app_data.read_geojson_layer(
+            doc({"type": "LineString", "coordinates": [[114.1, 22.5]]}, 1).encode(),
+            name="l.geojson",
+        )
+    assert str(err.value).startswith("l.geojson: features[0].geometry: broken geometry")
+    assert "\n" not in str(err.value)
