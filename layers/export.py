@@ -235,7 +235,12 @@ def export(
         unknown = [n for n in names if n not in layers]
         if unknown:
             raise PlanmapError(f"layer {unknown[0]!r} is not one of: {', '.join(layers)}")
-    chosen = {n: _display_crs(layers[n], crs_e) for n in (names or list(layers))}
+    if Path(out).is_dir():
+        raise PlanmapError(f"{out}: is a folder; --out takes a file name")
+    # GIS formats declare EPSG:4326 for their layers: name GCJ-02 layers so nobody mistakes
+    # them for WGS-84 (each feature also carries datum=gcj02)
+    suffix = "_gcj02" if crs_e is OutCrs.gcj02 else ""
+    chosen = {n + suffix: _display_crs(layers[n], crs_e) for n in (names or list(layers))}
     if fmt_e is Format.geojson:
         frames = [g for g in chosen.values() if not g.empty]
         merged = pd.concat(frames, ignore_index=True) if frames else next(iter(chosen.values()))

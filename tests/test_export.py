@@ -177,3 +177,11 @@ def test_csv_treats_an_empty_geometry_as_no_geometry(built, tmp_path):
     ports.loc[ports.index[0], "geometry"] = Point()  # empty
     table = ex.csv_frame({"ports": ports})
     assert table["lon"].isna().sum() == 1 and table["wkt"].isna().sum() == 1
+
+
+def test_gcj02_gis_layers_say_so_in_their_names_and_a_folder_is_no_file(built, tmp_path):
+    gpkg = ex.export(built, fmt="gpkg", out=tmp_path / "g.gpkg", names=["ports"], crs="gcj02")
+    assert [n for n, _ in pyogrio.list_layers(gpkg)] == ["ports_gcj02"]
+    with pytest.raises(PlanmapError, match="is a folder; --out takes a file name"):
+        ex.export(built, fmt="csv", out=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.gpkg"]  # no temp file left
