@@ -159,6 +159,16 @@ def _valid_part(geom):
     return shapely.union_all([p for p in parts if shapely.get_dimensions(p) == top])
 
 
+_ID = re.compile(r"[A-Za-z0-9._:-]{1,120}")
+
+
+def _safe_id(value: Any, default: str) -> str:
+    """An uploaded id is used as given only when it is a plain slug: ids reach the map's
+    script (highlighting), where markup or template syntax must never arrive."""
+    text = "" if value is None else str(value)
+    return text if _ID.fullmatch(text) else default
+
+
 def _count(value: Any) -> int:
     try:
         return max(int(str(value)), 0)
@@ -253,7 +263,7 @@ def read_geojson_layer(data: bytes, *, name: str) -> gpd.GeoDataFrame:
             precision = "unlocated"
         rows.append(
             {
-                "id": str(props.get("id") or feat.get("id") or f"upload.{stem}.{i + 1}"),
+                "id": _safe_id(props.get("id") or feat.get("id"), f"upload.{stem}.{i + 1}"),
                 "name": _first(props, _NAME_KEYS) or f"{fname} #{i + 1}",
                 "name_en": _first(props, _NAME_EN_KEYS),
                 "layer": UPLOAD_LAYER,

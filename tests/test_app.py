@@ -469,3 +469,19 @@ def test_upload_repairs_a_spiked_polygon_to_a_polygon_and_refuses_a_one_point_li
         )
     assert str(err.value).startswith("l.geojson: features[0].geometry: broken geometry")
     assert "\n" not in str(err.value)
+
+
+def test_an_uploaded_id_that_is_not_a_plain_slug_is_replaced():
+    import json
+
+    feats = [
+        {
+            "type": "Feature",
+            "properties": {"id": pid, "name": "x"},
+            "geometry": {"type": "Point", "coordinates": [114.12, 22.55]},
+        }
+        for pid in ("{{7*7}}", "<b>", "zone.ok-1")
+    ]
+    doc = json.dumps({"type": "FeatureCollection", "features": feats}).encode()
+    frame = app_data.read_geojson_layer(doc, name="My File.geojson")
+    assert list(frame["id"]) == ["upload.my_file.1", "upload.my_file.2", "zone.ok-1"]
