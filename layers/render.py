@@ -162,6 +162,8 @@ SIMPLIFY_M: dict[str, float] = {
     "approximate": 10.0,
     "schematic": 10.0,
 }
+#: Leaflet's on-screen simplification of lines and outlines (pixels) at each zoom
+SMOOTH_FACTOR = 0.5
 #: lines and outlines with fewer vertices are drawn as they are
 _SIMPLIFY_MIN_VERTICES = 20
 #: display coordinates: 6 decimals (0.1 m), as exported (docs/CONVENTIONS: RFC 7946 output)
@@ -199,11 +201,14 @@ def _display_geoms(geoms: np.ndarray, precision: pd.Series) -> np.ndarray:
     return _round_coords(geoms)
 
 
-def _feature_collection(gdf: gpd.GeoDataFrame, layer: str) -> tuple[dict[str, Any], list[dict]]:
-    """GeoJSON of the drawable rows (escaped properties) and the style of each feature."""
+def _feature_collection(
+    gdf: gpd.GeoDataFrame, layer: str
+) -> tuple[dict[str, Any], list[dict], list]:
+    """GeoJSON of the drawable rows (escaped properties), the style and the (display)
+    geometry of each feature."""
     geoms = _display_geoms(gdf.geometry.array.to_numpy(), gdf["precision"])
     rows = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).to_dict("records")
-    features, styles, cache = [], [], {}
+    features, styles, shapes, cache = [], [], [], {}
     for i, (geom, row) in enumerate(zip(geoms, rows, strict=True)):
         if geom is None or shapely.is_empty(geom):
             continue
@@ -225,7 +230,200 @@ def _feature_collection(gdf: gpd.GeoDataFrame, layer: str) -> tuple[dict[str, An
             }
         )
         styles.append(cache[key])
-    return {"type": "FeatureCollection", "features": features}, styles
+        shapes.append(geom)
+    return {"type": "FeatureCollection", "features": features}, styles, shapes
+
+
+#: geometry type codes of the packed layers (see :class:`_PackedGeoJson`)
+_POINT, _LINE, _POLYGON, _MULTILINE, _MULTIPOLYGON, _MULTIPOINT = range(6)
+#: degrees -> integer units of the packed coordinates (6 decimals, as :data:`_DECIMALS`)
+_SCALE = 10**_DECIMALS
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_ALPHABET_BYTES = np.frombuffer(_ALPHABET.encode("ascii"), dtype=np.uint8)
+
+
+def _polyline_chars(values: np.ndarray) -> str:
+    """Signed integers as text, like an encoded polyline: zigzag, then 5-bit groups (low
+    first), 0x20 added to every group but the last, each written as a character of the
+    URL-safe base64 alphabet (:data:`_ALPHABET`: nothing to escape in JSON, HTML or the
+    Jinja templates folium renders the script through again)."""
+    v = values.astype(np.int64)
+    z = ((v << 1) ^ (v >> 63)).astype(np.uint64)
+    groups = np.ones(len(z), dtype=np.int64)
+    rest = z >> np.uint64(5)
+    while rest.any():
+        groups += rest > 0
+        rest >>= np.uint64(5)
+    ends = np.cumsum(groups)
+    starts = ends - groups
+    out = np.empty(int(ends[-1]) if len(ends) else 0, dtype=np.uint8)
+    for j in range(int(groups.max()) if len(groups) else 0):
+        has = groups > j
+        chunk = ((z[has] >> np.uint64(5 * j)) & np.uint64(31)).astype(np.int64)
+        more = (groups[has] - 1 > j).astype(np.int64) * 32
+        out[starts[has] + j] = chunk | more
+    return _ALPHABET_BYTES[out].tobytes().decode("ascii")
+
+
+def _pack_geometry(geom, shape: list[int], parts: list[np.ndarray]) -> bool:
+    """Append one geometry's structure (type code, counts) to ``shape`` and its coordinates
+    (lon, lat rows; rings without their closing vertex, as Leaflet keeps them) to ``parts``.
+    False for what the packing does not cover (GeometryCollection, 3-D is flattened)."""
+
+    def ring(coords) -> int:
+        xy = np.asarray(coords, dtype=float)[:, :2]
+        if len(xy) > 1 and (xy[0] == xy[-1]).all():
+            xy = xy[:-1]
+        parts.append(xy)
+        return len(xy)
+
+    def line(coords) -> int:
+        xy = np.asarray(coords, dtype=float)[:, :2]
+        parts.append(xy)
+        return len(xy)
+
+    def polygon(p) -> list[int]:
+        rings = [p.exterior, *p.interiors]
+        return [len(rings), *(ring(r.coords) for r in rings)]
+
+    kind = geom.geom_type
+    if kind == "Point":
+        shape.append(_POINT)
+        parts.append(np.asarray(geom.coords, dtype=float)[:, :2])
+    elif kind == "LineString":
+        shape += [_LINE, line(geom.coords)]
+    elif kind == "Polygon":
+        shape += [_POLYGON, *polygon(geom)]
+    elif kind == "MultiLineString":
+        shape += [_MULTILINE, len(geom.geoms), *(line(g.coords) for g in geom.geoms)]
+    elif kind == "MultiPolygon":
+        shape += [_MULTIPOLYGON, len(geom.geoms)]
+        for p in geom.geoms:
+            shape += polygon(p)
+    elif kind == "MultiPoint":
+        shape += [_MULTIPOINT, len(geom.geoms)]
+        parts += [np.asarray(g.coords, dtype=float)[:, :2] for g in geom.geoms]
+    else:
+        return False
+    return True
+
+
+def _pack(geoms: list, props: list[dict[str, str]], styles: list[dict]) -> dict[str, Any] | None:
+    """The compact form of a layer drawn by :class:`_PackedGeoJson`, or None when it cannot
+    be packed (a GeometryCollection; coordinates beyond ±2000 degrees).
+
+    - ``c``: every coordinate as (lat, lon) integers of 1e-6 degree, each the difference to
+      the previous one, as text (:func:`_polyline_chars`; ~5 bytes a vertex, not ~22 as JSON);
+    - ``g``: per feature a type code and its part/ring/vertex counts;
+    - ``k``, ``u``, ``p``: property keys, the distinct (escaped) values, and per feature the
+      index of each key's value (notes, sources and labels repeat across features);
+    - ``s``, ``t``: the distinct styles and each feature's style index.
+    """
+    shape: list[int] = []
+    parts: list[np.ndarray] = []
+    for geom in geoms:
+        if not _pack_geometry(geom, shape, parts):
+            return None
+    xy = np.concatenate(parts) if parts else np.zeros((0, 2))
+    if len(xy) and np.abs(xy).max() > 2000:
+        return None
+    ints = np.rint(xy[:, ::-1] * _SCALE).astype(np.int64)
+    deltas = np.diff(ints, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
+    keys = list(props[0]) if props else []
+    values: dict[str, int] = {}
+    index = [values.setdefault(p[k], len(values)) for p in props for k in keys]
+    style_keys: dict[str, int] = {}
+    style_list: list[dict] = []
+    style_index = []
+    for s in styles:
+        key = json.dumps(s, sort_keys=True)
+        if key not in style_keys:
+            style_keys[key] = len(style_list)
+            style_list.append(s)
+        style_index.append(style_keys[key])
+    return {
+        "c": _polyline_chars(deltas),
+        "g": shape,
+        "k": keys,
+        "u": list(values),
+        "p": index,
+        "s": style_list,
+        "t": style_index,
+    }
+
+
+class _PackedGeoJson(folium.GeoJson):
+    """A layer's ``L.GeoJSON`` built in the page from a compact form (:func:`_pack`) instead
+    of inline GeoJSON: at 100× the Luohu features the GeoJSON text was ~14 MB that the
+    browser parsed, then walked again to make a ``LatLng`` of each of ~400k vertex pairs.
+    Here the coordinates are one short string decoded straight into ``L.LatLng`` objects and
+    the Leaflet layers (``L.Polygon``/``L.Polyline``/``L.CircleMarker``, as ``L.GeoJSON``
+    would make them, with the same ``feature`` and style), added to the ``L.GeoJSON`` layer.
+
+    ``data`` stays the layer's GeoJSON (inspection, bounds, tooltip/popup field checks);
+    tooltips and popups stay bound once to the layer, built when shown.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJson(null, {{ this.layer_options|tojson }});
+        (function (layer, d) {
+            var s = d.c, at = 0, lat = 0, lng = 0, g = d.g, gi = 0, v = new Uint8Array(128);
+            for (var c = 0; c < 64; c++) v[{{ this.alphabet|tojson }}.charCodeAt(c)] = c;
+            function num() {
+                var r = 0, sh = 0, b;
+                do { b = v[s.charCodeAt(at++)]; r |= (b & 31) << sh; sh += 5; } while (b >= 32);
+                return (r & 1) ? ~(r >>> 1) : (r >>> 1);
+            }
+            function pt() {
+                lat += num(); lng += num();
+                return new L.LatLng(lat / {{ this.scale }}, lng / {{ this.scale }});
+            }
+            function pts(n) { var a = new Array(n); for (var i = 0; i < n; i++) a[i] = pt(); return a; }
+            function rings() { var n = g[gi++], a = new Array(n); for (var i = 0; i < n; i++) a[i] = pts(g[gi++]); return a; }
+            var base = {{ this.marker_options|tojson }}, lo = layer.options;
+            var popts = d.s.map(function (st) { return Object.assign({}, base, st); });
+            var opts = d.s.map(function (st) {
+                return Object.assign({smoothFactor: lo.smoothFactor}, st);
+            });
+            var k = d.k, u = d.u, p = d.p, nk = k.length, layers = [];
+            for (var f = 0; f < d.t.length; f++) {
+                var o = opts[d.t[f]], t = g[gi++], l, i, n, a;
+                if (t === 0) l = new L.CircleMarker(pt(), popts[d.t[f]]);
+                else if (t === 1) l = new L.Polyline(pts(g[gi++]), o);
+                else if (t === 2) l = new L.Polygon(rings(), o);
+                else if (t === 3) l = new L.Polyline(rings(), o);
+                else if (t === 4) {
+                    n = g[gi++]; a = new Array(n);
+                    for (i = 0; i < n; i++) a[i] = rings();
+                    l = new L.Polygon(a, o);
+                } else {
+                    n = g[gi++]; a = new Array(n);
+                    for (i = 0; i < n; i++) a[i] = new L.CircleMarker(pt(), popts[d.t[f]]);
+                    l = new L.FeatureGroup(a);
+                }
+                var props = {};
+                for (i = 0; i < nk; i++) props[k[i]] = u[p[f * nk + i]];
+                l.feature = {type: "Feature", id: f, properties: props};
+                l.defaultOptions = l.options;
+                layers.push(l);
+            }
+            for (var j = 0; j < layers.length; j++) layer.addLayer(layers[j]);
+        })({{ this.get_name() }}, {{ this.packed|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data: dict, packed: dict, **kwargs):
+        super().__init__(data, **kwargs)
+        self.packed = packed
+        self.scale = _SCALE
+        self.alphabet = _ALPHABET
+        self.layer_options = {"smoothFactor": self.smooth_factor, **self.options}
+        self.marker_options = {
+            k: v for k, v in folium.CircleMarker().options.items() if v is not None
+        }
 
 
 def _tooltip(label_lang: str) -> folium.GeoJsonTooltip:
@@ -401,6 +599,7 @@ class _LabelIcon(folium.DivIcon):
 class _Labels(folium.FeatureGroup):
     """The labels overlay, written as one array and a loop: a folium ``Marker`` + ``DivIcon``
     per label renders in ~2 ms and ~600 bytes, which dominates a map with a thousand labels.
+    When the overlay starts switched off, its markers are made when it is first switched on.
     Its children render nothing (here or in streamlit-folium, which renders each element's
     script itself)."""
 
@@ -408,12 +607,19 @@ class _Labels(folium.FeatureGroup):
         """
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = L.featureGroup({});
-        (function (group) {
-            {{ this.rows|tojson }}.forEach(function (r) {
-                L.marker([r[0], r[1]], {interactive: false, keyboard: false,
-                    icon: L.divIcon({html: r[2], className: r[3]})}).addTo(group);
-            });
-        })({{ this.get_name() }});
+        (function (group, rows) {
+            function fill() {
+                rows.forEach(function (r) {
+                    L.marker([r[0], r[1]], {interactive: false, keyboard: false,
+                        icon: L.divIcon({html: r[2], className: r[3]})}).addTo(group);
+                });
+            }
+            {%- if this.show %}
+            fill();
+            {%- else %}
+            group.once("add", fill);  // switched off at first: made when first switched on
+            {%- endif %}
+        })({{ this.get_name() }}, {{ this.rows|tojson }});
         {% endmacro %}
         """
     )
@@ -570,12 +776,23 @@ def make_map(
             m.fit_bounds(bounds, padding_top_left=(10, 10), padding_bottom_right=(240, 10))
     for name in order:
         gdf = frames[name]
-        fc, styles = _feature_collection(gdf, name)
+        fc, styles, shapes = _feature_collection(gdf, name)
         count = len(fc["features"])
         titles[name] = html.escape(f"{layer_title(name, titles=given_titles)} ({count})")
         group = folium.FeatureGroup(name=titles[name])
-        by_id = dict(zip((f["id"] for f in fc["features"]), styles, strict=True))
-        if count:
+        packed = _pack(shapes, [f["properties"] for f in fc["features"]], styles) if count else None
+        if packed is not None:
+            gj = _PackedGeoJson(
+                fc,
+                packed,
+                name=name,
+                tooltip=_tooltip(lang),
+                popup=_popup(),
+                smooth_factor=SMOOTH_FACTOR,
+            )
+            gj.add_to(group)
+        elif count:  # not packable (a GeometryCollection, or not degrees): plain GeoJSON
+            by_id = dict(zip((f["id"] for f in fc["features"]), styles, strict=True))
             gj = folium.GeoJson(
                 fc,
                 name=name,
@@ -583,7 +800,7 @@ def make_map(
                 marker=folium.CircleMarker(),
                 tooltip=_tooltip(lang),
                 popup=_popup(),
-                smooth_factor=0.5,
+                smooth_factor=SMOOTH_FACTOR,
             )
             gj.add_to(group)
         # an empty layer stays listed with (0): a planner sees it exists but is unlocated
@@ -665,7 +882,7 @@ def _pad(bounds: list[list[float]] | None, deg: float = 0.003) -> list[list[floa
 
 
 def _add_highlight(m: folium.Map, layer: str, rows: gpd.GeoDataFrame, *, label_lang: str) -> None:
-    fc, styles = _feature_collection(rows, layer)
+    fc, styles, _ = _feature_collection(rows, layer)
     emphasis = {
         **styles[0],
         "color": _HIGHLIGHT,

@@ -192,6 +192,7 @@ def test_labels_are_one_array_and_start_hidden_beyond_the_cap(luohu):
     m, group = labels_of(big)
     html = m.get_root().render()
     assert not group.show and f"{group.get_name()}.addTo(" not in html
+    assert 'group.once("add", fill)' in html  # its markers are made when first switched on
 
 
 def test_the_view_is_set_before_any_layer_is_added(luohu):
@@ -202,3 +203,23 @@ def test_the_view_is_set_before_any_layer_is_added(luohu):
     kinds = [type(c) for c in render.make_map(luohu)._children.values()]
     first_group = next(i for i, k in enumerate(kinds) if k is folium.FeatureGroup)
     assert FitBounds in kinds[:first_group]
+
+
+def test_big_layers_are_packed_not_inline_geojson(luohu):
+    """At scale the page gets each layer packed (~5 bytes a vertex), not GeoJSON (~22)."""
+    from layers import render
+
+    big = c.scale_layers(luohu, 3)
+    m = render.make_map(big)
+    html = m.get_root().render()
+    vertices = 0
+    for group in m._children.values():
+        for gj in getattr(group, "_children", {}).values():
+            if isinstance(gj, folium.GeoJson) and gj.layer_name != "highlight":
+                assert isinstance(gj, render._PackedGeoJson)
+                vertices += sum(
+                    len(shapely.get_coordinates(shapely.geometry.shape(f["geometry"])))
+                    for f in gj.data["features"]
+                )
+    assert "L.geoJson(null" in html and '"coordinates"' not in html
+    assert len(html.encode()) < 200_000 + 8 * vertices

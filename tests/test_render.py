@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -474,3 +475,138 @@ def test_labels_name_the_big_things_in_the_chosen_language(layers):
     assert len(zh) == 7  # 2 districts, a zone, a cluster, 3 ports; no stations or lines
     assert "<div>Luohu Port</div>" in labels(label_lang="en")
     assert labels(labels=False) == []
+
+
+def _decode_numbers(text: str, alphabet: str) -> list[int]:
+    """The integers of a packed layer's ``c`` text (the page's decoder, in Python)."""
+    value = {ch: i for i, ch in enumerate(alphabet)}
+    out, r, shift = [], 0, 0
+    for ch in text:
+        b = value[ch]
+        r |= (b & 31) << shift
+        shift += 5
+        if b < 32:
+            out.append(~(r >> 1) if r & 1 else r >> 1)
+            r, shift = 0, 0
+    assert shift == 0
+    return out
+
+
+def _unpack(packed: dict, alphabet: str, scale: int) -> list[tuple[str, Any, dict, dict]]:
+    """(type, coordinates as GeoJSON, properties, style) of each packed feature; rings without
+    their closing vertex, as Leaflet keeps them."""
+    nums = iter(_decode_numbers(packed["c"], alphabet))
+    lat = lng = 0
+    shape = iter(packed["g"])
+
+    def pt():
+        nonlocal lat, lng
+        lat += next(nums)
+        lng += next(nums)
+        return [round(lng / scale, 6), round(lat / scale, 6)]
+
+    def pts(n):
+        return [pt() for _ in range(n)]
+
+    def rings():
+        return [pts(next(shape)) for _ in range(next(shape))]
+
+    names = ["Point", "LineString", "Polygon", "MultiLineString", "MultiPolygon", "MultiPoint"]
+    keys, nk, out = packed["k"], len(packed["k"]), []
+    for f, style in enumerate(packed["t"]):
+        kind = names[next(shape)]
+        if kind == "Point":
+            coords = pt()
+        elif kind in ("LineString", "MultiPoint"):
+            coords = pts(next(shape))
+        elif kind in ("Polygon", "MultiLineString"):
+            coords = rings()
+        else:
+            coords = [rings() for _ in range(next(shape))]
+        props = {k: packed["u"][packed["p"][f * nk + i]] for i, k in enumerate(keys)}
+        out.append((kind, coords, props, packed["s"][style]))
+    assert next(nums, None) is None and next(shape, None) is None
+    return out
+
+
+def _open_rings(kind: str, coords):
+    strip = lambda ring: ring[:-1] if len(ring) > 1 and ring[0] == ring[-1] else ring  # noqa: E731
+    if kind == "Polygon":
+        return [strip(r) for r in coords]
+    if kind == "MultiPolygon":
+        return [[strip(r) for r in p] for p in coords]
+    return coords
+
+
+def test_layers_are_packed_exactly_and_compactly(layers):
+    """Each layer is written as packed text (coordinates, shared values) the page decodes into
+    Leaflet layers; decoded, it is exactly the layer's GeoJSON, at 6 decimals."""
+    from shapely.geometry import MultiPolygon
+
+    from layers import render
+
+    frames = dict(layers)
+    holed = Polygon(
+        [(114.13, 22.55), (114.15, 22.55), (114.15, 22.57), (114.13, 22.57)],
+        [[(114.135, 22.555), (114.14, 22.555), (114.14, 22.56)]],
+    )
+    frames["zones"] = _frame(
+        "zones",
+        [
+            ("zone.holed", "有洞", "Holed", "zone", "planned", "approximate", holed),
+            (
+                "zone.multi",
+                "多块",
+                "Multi",
+                "zone",
+                "planned",
+                "approximate",
+                MultiPolygon([holed, Polygon([(114.2, 22.6), (114.21, 22.6), (114.2, 22.61)])]),
+            ),
+        ],
+    )
+    m = make_map(frames, label_lang="en")
+    html = m.get_root().render()
+    gjs = _geojsons(m)
+    assert set(gjs) == set(EXPECTED_COUNTS)
+    for gj in gjs.values():
+        assert isinstance(gj, render._PackedGeoJson)
+        got = _unpack(gj.packed, render._ALPHABET, render._SCALE)
+        assert len(got) == len(gj.data["features"])
+        for (kind, coords, props, style), feat in zip(got, gj.data["features"], strict=True):
+            geom = json.loads(json.dumps(feat["geometry"]))
+            assert kind == geom["type"]
+            assert coords == _open_rings(kind, geom["coordinates"])
+            assert props == feat["properties"]
+            assert style["color"] and "weight" in style
+        assert json.dumps(gj.packed["c"]) in html  # the packed text is what the page gets
+    coords = _geojsons(m)["context"].data["features"][0]["geometry"]["coordinates"]
+    assert json.dumps(coords) not in html  # and not the GeoJSON as well
+    assert XSS not in html
+    ports = _unpack(gjs["ports"].packed, render._ALPHABET, render._SCALE)
+    assert {p[2]["name"] for p in ports} >= {"&lt;img src=x onerror=alert(1)&gt;"}
+    tip = next(c for c in gjs["ports"]._children.values() if isinstance(c, folium.GeoJsonTooltip))
+    assert tip.fields == ["name_en", "name"]
+    # no "{{" may reach folium's second pass of the script through Jinja
+    assert not set(render._ALPHABET) & set("{}%#<>&'\"\\")
+
+
+def test_a_layer_that_cannot_be_packed_is_drawn_as_geojson(layers):
+    from shapely.geometry import GeometryCollection
+
+    from layers import render
+
+    frames = dict(layers)
+    mixed = GeometryCollection(
+        [Point(114.12, 22.55), LineString([(114.12, 22.55), (114.13, 22.56)])]
+    )
+    frames["zones"] = _frame(
+        "zones", [("zone.gc", "混合", "Mixed", "zone", "planned", "approximate", mixed)]
+    )
+    m = make_map(frames)
+    gj = _geojsons(m)["zones"]
+    assert type(gj) is folium.GeoJson and len(gj.data["features"]) == 1
+    assert isinstance(_geojsons(m)["ports"], render._PackedGeoJson)
+    with pytest.warns(UserWarning, match="GeometryCollection"):  # folium's, on tooltips
+        html = m.get_root().render()
+    assert "zone.gc" in html and "L.geoJson(" in html
