@@ -118,11 +118,17 @@ def layer_title(layer: str, *, titles: dict[str, str] | None = None) -> str:
     return f"{group} · {zh} {en}".strip()
 
 
+#: HTML escaping plus the braces: branca parses every element's rendered script again as a
+#: Jinja template, so "{{ … }}", "{% … %}" or "{# …" in a name, note or excerpt would run on
+#: the server (or break the map). As entities they still show as braces.
+_BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
+
+
 def _text(value: Any) -> str:
-    """Escaped text of a cell; empty for None/NaN."""
+    """Escaped text of a cell (HTML and template syntax); empty for None/NaN."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
-    return html.escape(str(value), quote=True)
+    return html.escape(str(value), quote=True).translate(_BRACES)
 
 
 #: popup rows: property -> label (values are escaped per feature; labels are fixed text)
@@ -778,7 +784,7 @@ def make_map(
         gdf = frames[name]
         fc, styles, shapes = _feature_collection(gdf, name)
         count = len(fc["features"])
-        titles[name] = html.escape(f"{layer_title(name, titles=given_titles)} ({count})")
+        titles[name] = _text(f"{layer_title(name, titles=given_titles)} ({count})")
         group = folium.FeatureGroup(name=titles[name])
         packed = _pack(shapes, [f["properties"] for f in fc["features"]], styles) if count else None
         if packed is not None:

@@ -610,3 +610,16 @@ def test_a_layer_that_cannot_be_packed_is_drawn_as_geojson(layers):
     with pytest.warns(UserWarning, match="GeometryCollection"):  # folium's, on tooltips
         html = m.get_root().render()
     assert "zone.gc" in html and "L.geoJson(" in html
+
+
+@pytest.mark.parametrize("text", ["MARK{{ 7*7 }}END", "MARK{% x %}END", "MARK{# c END"])
+def test_template_syntax_in_text_is_shown_never_run(text):
+    """branca parses rendered scripts again as Jinja: names, notes and titles must not."""
+    layers = luohu_layers()
+    ports = layers["ports"].copy()
+    ports.loc[ports.index[0], "name"] = text
+    ports.loc[ports.index[0], "note"] = text
+    layers["ports"] = ports
+    html = make_map(layers, asset_base="/app/static/vendor/").get_root().render()
+    assert "MARK49END" not in html and "MARK" in html
+    assert "MARK&#123;" in html or "MARK\\u0026#123;" in html
