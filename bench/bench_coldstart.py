@@ -19,12 +19,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as c  # noqa: E402
+
+from planmap._chromium import streamlit_command, wait_for_health  # noqa: E402
 
 APP = c.ROOT / "streamlit_app.py"
 _SCRIPT = (
@@ -80,11 +81,7 @@ def app_once(browser, user_dir: str, *, timeout: float = 120) -> float:
     """Seconds from spawning ``streamlit run`` to the map drawn in the (running) browser."""
     port = c.free_port()
     url = f"http://127.0.0.1:{port}"
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-        "--server.port", str(port), "--server.headless", "true",
-        "--server.enableStaticServing", "true", "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
+    cmd = streamlit_command(port)
     with tempfile.TemporaryFile() as log:
         t0 = time.perf_counter()
         proc = subprocess.Popen(
@@ -92,18 +89,10 @@ def app_once(browser, user_dir: str, *, timeout: float = 120) -> float:
         )
         try:
             deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    tail = log.read()[-800:].decode(errors="replace")
-                    raise RuntimeError(f"streamlit did not start: {tail}")
-                time.sleep(0.05)
+            if not wait_for_health(url, proc, deadline=deadline):
+                log.seek(0)
+                tail = log.read()[-800:].decode(errors="replace")
+                raise RuntimeError(f"streamlit did not start: {tail}")
             page, _ = c.offline_page(browser, viewport=(1440, 1000))
             try:
                 page.goto(url)

@@ -57,3 +57,33 @@ def missing() -> str | None:
 def must_run() -> bool:
     """In CI a missing browser is a failure, not a skip: `make test` installs it."""
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def streamlit_command(port: int) -> list[str]:
+    """``streamlit run`` of the app as ``make run`` starts it, on a given port."""
+    import sys
+
+    return [
+        sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+        "--server.port", str(port), "--server.headless", "true",
+        "--server.enableStaticServing", "true", "--browser.gatherUsageStats", "false",
+        "--browser.serverAddress", "localhost",
+    ]  # fmt: skip
+
+
+def wait_for_health(url: str, proc, *, deadline: float, pause: float = 0.05) -> bool:
+    """Poll ``url``'s Streamlit health endpoint until it answers 200 (True), the process ends
+    or ``deadline`` (a ``time.monotonic()`` value) passes (False)."""
+    import time
+    import urllib.request
+
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(pause)

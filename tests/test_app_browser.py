@@ -9,15 +9,22 @@ import json
 import os
 import re
 import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from layers import app_data
-from planmap._chromium import CHROMIUM, CHROMIUM_ARGS, free_port, is_local, missing, must_run
+from planmap._chromium import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    free_port,
+    is_local,
+    missing,
+    must_run,
+    streamlit_command,
+    wait_for_health,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -39,21 +46,7 @@ def app_url(tmp_path_factory, user_dir):
     env = {**os.environ, "PLANMAP_USER_DIR": str(user_dir)}
     log = (tmp_path_factory.mktemp("log") / "streamlit.log").open("w+")
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "streamlit_app.py",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--server.enableStaticServing",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
+        streamlit_command(port),
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -62,18 +55,9 @@ def app_url(tmp_path_factory, user_dir):
     url = f"http://127.0.0.1:{port}"
     (SHOTS / "app_timing.jsonl").unlink(missing_ok=True)  # this run's timings only
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"streamlit did not start:\n{log.read()[-3000:]}")
-            time.sleep(0.3)
+        if not wait_for_health(url, proc, deadline=time.monotonic() + 60, pause=0.3):
+            log.seek(0)
+            pytest.fail(f"streamlit did not start:\n{log.read()[-3000:]}")
         yield url
     finally:
         proc.terminate()
