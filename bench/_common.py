@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,7 +28,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from planmap._chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (after the path fix)
+from planmap._chromium import (  # noqa: E402  (after the path fix)
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    is_local,
+)
 
 #: Shenzhen's bounding box (lon/lat) over which synthetic copies are spread
 SHENZHEN_BBOX = (113.75, 22.45, 114.62, 22.85)
@@ -258,19 +261,6 @@ def scale_spec(spec, gaz, copies: dict[str, list[str]]):
 
 
 # -- processes and browser ---------------------------------------------------------------------
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on (now)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def is_local(url: str) -> bool:
-    return url.startswith(
-        ("file:", "data:", "about:", "blob:", "http://localhost", "http://127.0.0.1")
-    )
 
 
 def chromium_missing() -> str | None:

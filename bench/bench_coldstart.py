@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as c  # noqa: E402
 
-from planmap._chromium import streamlit_command, wait_for_health  # noqa: E402
+from planmap._chromium import free_port, streamlit_command, wait_for_health  # noqa: E402
 
 APP = c.ROOT / "streamlit_app.py"
 _SCRIPT = (
@@ -79,7 +79,7 @@ def _map_frame_drawn(page, deadline: float):
 
 def app_once(browser, user_dir: str, *, timeout: float = 120) -> float:
     """Seconds from spawning ``streamlit run`` to the map drawn in the (running) browser."""
-    port = c.free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     cmd = streamlit_command(port)
     with tempfile.TemporaryFile() as log:
