@@ -1,7 +1,9 @@
 """Folium maps of the planning layers: one FeatureGroup + GeoJson per layer, legend, offline assets.
 
-Every text shown in a tooltip, popup, legend or layer switcher is HTML-escaped here, because
-folium's GeoJsonTooltip/GeoJsonPopup and Leaflet's layer control insert values as HTML.
+The parts live in their own modules: escaped feature text and display geometry
+(:mod:`layers._features`), the packed layer encoding (:mod:`layers._packed`), the legend
+(:mod:`layers.legend`) and the name labels (:mod:`layers._labels`). This module composes them,
+and keeps exporting their public names.
 """
 
 from __future__ import annotations
@@ -14,15 +16,40 @@ from typing import Any
 import folium
 import folium.plugins
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 from branca.element import MacroElement
 from folium.template import Template
 from folium.utilities import JsCode
 
 from layers import assets
-from layers.styles import KINDS, Precision, Shape, Status, legend_entries, style_for
+from layers._features import (
+    POPUP_FIELDS,
+    SIMPLIFY_M,
+    SMOOTH_FACTOR,
+    _drawable,
+    _feature_collection,
+    _popup,
+    _text,
+    _tooltip,
+)
+from layers._labels import LABEL_KINDS, LABELS_TITLE, MAX_LABELS_SHOWN, _add_labels
+from layers._packed import _pack, _PackedGeoJson
+from layers.legend import _Legend, legend_html
+from layers.styles import Precision, Status, legend_entries
+
+__all__ = [
+    "LABEL_KINDS",
+    "LABELS_TITLE",
+    "LAYERS",
+    "MAX_LABELS_SHOWN",
+    "POPUP_FIELDS",
+    "SIMPLIFY_M",
+    "SMOOTH_FACTOR",
+    "Basemap",
+    "layer_title",
+    "legend_html",
+    "make_map",
+]
 
 
 class Basemap(StrEnum):
@@ -84,19 +111,6 @@ _DRAW_ORDER = [
 ]
 _BACKGROUND = "#e5e8ec"
 _HIGHLIGHT = "#e6007e"
-_PRECISION_LABEL = {
-    "surveyed": "测绘 surveyed",
-    "located": "有据定位 located",
-    "approximate": "近似 approximate",
-    "schematic": "示意 schematic (not an extent)",
-    "unlocated": "未定位 unlocated",
-}
-_STATUS_LABEL = {
-    "existing": "现状 existing",
-    "under_construction": "在建 under construction",
-    "planned": "规划 planned",
-    "proposed": "建议 proposed",
-}
 
 
 def _get_choice(enum: type[StrEnum], value: str, what: str) -> StrEnum:
@@ -116,403 +130,6 @@ def layer_title(layer: str, *, titles: dict[str, str] | None = None) -> str:
     if titles and titles.get(layer):
         return f"{group} · {titles[layer]}"
     return f"{group} · {zh} {en}".strip()
-
-
-#: HTML escaping plus the braces: branca parses every element's rendered script again as a
-#: Jinja template, so "{{ … }}", "{% … %}" or "{# …" in a name, note or excerpt would run on
-#: the server (or break the map). As entities they still show as braces.
-_BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
-
-
-def _text(value: Any) -> str:
-    """Escaped text of a cell (HTML and template syntax); empty for None/NaN."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    return html.escape(str(value), quote=True).translate(_BRACES)
-
-
-#: popup rows: property -> label (values are escaped per feature; labels are fixed text)
-POPUP_FIELDS: dict[str, str] = {
-    "name": "名称 Name",
-    "name_en": "英文名 English",
-    "kind": "类型 Kind",
-    "status": "状态 Status",
-    "precision": "精度 Precision",
-    "source": "来源 Source",
-    "note": "说明 Note",
-    "report_excerpt": "报告原文 Report",
-    "mentions": "提及次数 Mentions",
-}
-
-
-def _properties(row: dict[str, Any]) -> dict[str, str]:
-    """Escaped, human-readable popup values of one row (empty string when missing)."""
-    kind = str(row.get("kind", ""))
-    base = KINDS.get(kind)
-    out = {key: _text(row.get(key)) for key in POPUP_FIELDS}
-    out["kind"] = _text(f"{base.label_zh} {base.label_en}" if base else kind)
-    out["status"] = _text(_STATUS_LABEL.get(str(row.get("status")), row.get("status")))
-    out["precision"] = _text(_PRECISION_LABEL.get(str(row.get("precision")), row.get("precision")))
-    if out["mentions"].endswith(".0"):  # read back from GeoJSON as float
-        out["mentions"] = out["mentions"][:-2]
-    return out
-
-
-#: Douglas-Peucker tolerance (metres) of drawn lines and outlines, by precision, below the
-#: uncertainty of each class: the located outlines (districts) lie a median 17 m from the
-#: official border line, approximate means tens of metres off or more. 5 m is under a pixel
-#: up to zoom 14 (the map opens at 13); Leaflet simplifies further per zoom as it draws.
-SIMPLIFY_M: dict[str, float] = {
-    "surveyed": 1.0,
-    "located": 5.0,
-    "approximate": 10.0,
-    "schematic": 10.0,
-}
-#: Leaflet's on-screen simplification of lines and outlines (pixels) at each zoom
-SMOOTH_FACTOR = 0.5
-#: lines and outlines with fewer vertices are drawn as they are
-_SIMPLIFY_MIN_VERTICES = 20
-#: display coordinates: 6 decimals (0.1 m), as exported (docs/CONVENTIONS: RFC 7946 output)
-_DECIMALS = 6
-
-
-def _round_coords(geoms: np.ndarray, decimals: int = _DECIMALS) -> np.ndarray:
-    return shapely.transform(geoms, lambda c: np.round(c, decimals))
-
-
-def _display_geoms(geoms: np.ndarray, precision: pd.Series) -> np.ndarray:
-    """Geometries as drawn: long lines and outlines simplified in metres (EPSG:32650, by
-    :data:`SIMPLIFY_M`, topology kept), every coordinate rounded to :data:`_DECIMALS`.
-
-    Vertices are most of a large map's bytes and of the browser's work (parsing, projecting
-    each one as a layer is added): 100 copies of the shipped layers carry ~650k, ~400k after.
-    """
-    from geo.errors import GeometryError
-    from geo.geometry import to_lonlat, to_metric
-
-    geoms = np.asarray(geoms, dtype=object).copy()
-    tol = precision.astype(str).str.lower().map(SIMPLIFY_M).to_numpy(dtype=float, na_value=0.0)
-    big = (
-        ~shapely.is_missing(geoms)
-        & (tol > 0)
-        & np.isin(shapely.get_type_id(geoms), (1, 3, 5, 6))  # (Multi)LineString, (Multi)Polygon
-        & (shapely.get_num_coordinates(geoms) >= _SIMPLIFY_MIN_VERTICES)
-    )
-    if big.any():
-        try:
-            metric = to_metric(geoms[big])
-        except GeometryError:  # not lon/lat degrees: drawn as given, like before
-            return _round_coords(geoms)
-        geoms[big] = to_lonlat(shapely.simplify(metric, tol[big], preserve_topology=True))
-    return _round_coords(geoms)
-
-
-def _feature_collection(
-    gdf: gpd.GeoDataFrame, layer: str
-) -> tuple[dict[str, Any], list[dict], list]:
-    """GeoJSON of the drawable rows (escaped properties), the style and the (display)
-    geometry of each feature."""
-    geoms = _display_geoms(gdf.geometry.array.to_numpy(), gdf["precision"])
-    rows = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).to_dict("records")
-    features, styles, shapes, cache = [], [], [], {}
-    for i, (geom, row) in enumerate(zip(geoms, rows, strict=True)):
-        if geom is None or shapely.is_empty(geom):
-            continue
-        key = (row["kind"], row["status"], row["precision"])
-        if key not in cache:
-            try:
-                cache[key] = style_for(*key)
-            except ValueError as exc:
-                raise ValueError(f"layer {layer!r}, feature {row.get('id')!r}: {exc}") from None
-        if cache[key] is None:
-            continue
-        props = {"id": _text(row.get("id")), "layer": layer, **_properties(row)}
-        features.append(
-            {
-                "type": "Feature",
-                "id": i,
-                "geometry": shapely.geometry.mapping(geom),
-                "properties": props,
-            }
-        )
-        styles.append(cache[key])
-        shapes.append(geom)
-    return {"type": "FeatureCollection", "features": features}, styles, shapes
-
-
-#: geometry type codes of the packed layers (see :class:`_PackedGeoJson`)
-_POINT, _LINE, _POLYGON, _MULTILINE, _MULTIPOLYGON, _MULTIPOINT = range(6)
-#: degrees -> integer units of the packed coordinates (6 decimals, as :data:`_DECIMALS`)
-_SCALE = 10**_DECIMALS
-_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-_ALPHABET_BYTES = np.frombuffer(_ALPHABET.encode("ascii"), dtype=np.uint8)
-
-
-def _polyline_chars(values: np.ndarray) -> str:
-    """Signed integers as text, like an encoded polyline: zigzag, then 5-bit groups (low
-    first), 0x20 added to every group but the last, each written as a character of the
-    URL-safe base64 alphabet (:data:`_ALPHABET`: nothing to escape in JSON, HTML or the
-    Jinja templates folium renders the script through again)."""
-    v = values.astype(np.int64)
-    z = ((v << 1) ^ (v >> 63)).astype(np.uint64)
-    groups = np.ones(len(z), dtype=np.int64)
-    rest = z >> np.uint64(5)
-    while rest.any():
-        groups += rest > 0
-        rest >>= np.uint64(5)
-    ends = np.cumsum(groups)
-    starts = ends - groups
-    out = np.empty(int(ends[-1]) if len(ends) else 0, dtype=np.uint8)
-    for j in range(int(groups.max()) if len(groups) else 0):
-        has = groups > j
-        chunk = ((z[has] >> np.uint64(5 * j)) & np.uint64(31)).astype(np.int64)
-        more = (groups[has] - 1 > j).astype(np.int64) * 32
-        out[starts[has] + j] = chunk | more
-    return _ALPHABET_BYTES[out].tobytes().decode("ascii")
-
-
-def _pack_geometry(geom, shape: list[int], parts: list[np.ndarray]) -> bool:
-    """Append one geometry's structure (type code, counts) to ``shape`` and its coordinates
-    (lon, lat rows; rings without their closing vertex, as Leaflet keeps them) to ``parts``.
-    False for what the packing does not cover (GeometryCollection, 3-D is flattened)."""
-
-    def ring(coords) -> int:
-        xy = np.asarray(coords, dtype=float)[:, :2]
-        if len(xy) > 1 and (xy[0] == xy[-1]).all():
-            xy = xy[:-1]
-        parts.append(xy)
-        return len(xy)
-
-    def line(coords) -> int:
-        xy = np.asarray(coords, dtype=float)[:, :2]
-        parts.append(xy)
-        return len(xy)
-
-    def polygon(p) -> list[int]:
-        rings = [p.exterior, *p.interiors]
-        return [len(rings), *(ring(r.coords) for r in rings)]
-
-    kind = geom.geom_type
-    if kind == "Point":
-        shape.append(_POINT)
-        parts.append(np.asarray(geom.coords, dtype=float)[:, :2])
-    elif kind == "LineString":
-        shape += [_LINE, line(geom.coords)]
-    elif kind == "Polygon":
-        shape += [_POLYGON, *polygon(geom)]
-    elif kind == "MultiLineString":
-        shape += [_MULTILINE, len(geom.geoms), *(line(g.coords) for g in geom.geoms)]
-    elif kind == "MultiPolygon":
-        shape += [_MULTIPOLYGON, len(geom.geoms)]
-        for p in geom.geoms:
-            shape += polygon(p)
-    elif kind == "MultiPoint":
-        shape += [_MULTIPOINT, len(geom.geoms)]
-        parts += [np.asarray(g.coords, dtype=float)[:, :2] for g in geom.geoms]
-    else:
-        return False
-    return True
-
-
-def _pack(geoms: list, props: list[dict[str, str]], styles: list[dict]) -> dict[str, Any] | None:
-    """The compact form of a layer drawn by :class:`_PackedGeoJson`, or None when it cannot
-    be packed (a GeometryCollection; coordinates beyond ±2000 degrees).
-
-    - ``c``: every coordinate as (lat, lon) integers of 1e-6 degree, each the difference to
-      the previous one, as text (:func:`_polyline_chars`; ~5 bytes a vertex, not ~22 as JSON);
-    - ``g``: per feature a type code and its part/ring/vertex counts;
-    - ``k``, ``u``, ``p``: property keys, the distinct (escaped) values, and per feature the
-      index of each key's value (notes, sources and labels repeat across features);
-    - ``s``, ``t``: the distinct styles and each feature's style index.
-    """
-    shape: list[int] = []
-    parts: list[np.ndarray] = []
-    for geom in geoms:
-        if not _pack_geometry(geom, shape, parts):
-            return None
-    xy = np.concatenate(parts) if parts else np.zeros((0, 2))
-    if len(xy) and np.abs(xy).max() > 2000:
-        return None
-    ints = np.rint(xy[:, ::-1] * _SCALE).astype(np.int64)
-    deltas = np.diff(ints, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
-    keys = list(props[0]) if props else []
-    values: dict[str, int] = {}
-    index = [values.setdefault(p[k], len(values)) for p in props for k in keys]
-    style_keys: dict[str, int] = {}
-    style_list: list[dict] = []
-    style_index = []
-    for s in styles:
-        key = json.dumps(s, sort_keys=True)
-        if key not in style_keys:
-            style_keys[key] = len(style_list)
-            style_list.append(s)
-        style_index.append(style_keys[key])
-    return {
-        "c": _polyline_chars(deltas),
-        "g": shape,
-        "k": keys,
-        "u": list(values),
-        "p": index,
-        "s": style_list,
-        "t": style_index,
-    }
-
-
-class _PackedGeoJson(folium.GeoJson):
-    """A layer's ``L.GeoJSON`` built in the page from a compact form (:func:`_pack`) instead
-    of inline GeoJSON: at 100× the Luohu features the GeoJSON text was ~14 MB that the
-    browser parsed, then walked again to make a ``LatLng`` of each of ~400k vertex pairs.
-    Here the coordinates are one short string decoded straight into ``L.LatLng`` objects and
-    the Leaflet layers (``L.Polygon``/``L.Polyline``/``L.CircleMarker``, as ``L.GeoJSON``
-    would make them, with the same ``feature`` and style), added to the ``L.GeoJSON`` layer.
-
-    ``data`` stays the layer's GeoJSON (inspection, bounds, tooltip/popup field checks);
-    tooltips and popups stay bound once to the layer, built when shown.
-    """
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.geoJson(null, {{ this.layer_options|tojson }});
-        (function (layer, d) {
-            var s = d.c, at = 0, lat = 0, lng = 0, g = d.g, gi = 0, v = new Uint8Array(128);
-            for (var c = 0; c < 64; c++) v[{{ this.alphabet|tojson }}.charCodeAt(c)] = c;
-            function num() {
-                var r = 0, sh = 0, b;
-                do { b = v[s.charCodeAt(at++)]; r |= (b & 31) << sh; sh += 5; } while (b >= 32);
-                return (r & 1) ? ~(r >>> 1) : (r >>> 1);
-            }
-            function pt() {
-                lat += num(); lng += num();
-                return new L.LatLng(lat / {{ this.scale }}, lng / {{ this.scale }});
-            }
-            function pts(n) { var a = new Array(n); for (var i = 0; i < n; i++) a[i] = pt(); return a; }
-            function rings() { var n = g[gi++], a = new Array(n); for (var i = 0; i < n; i++) a[i] = pts(g[gi++]); return a; }
-            var base = {{ this.marker_options|tojson }}, lo = layer.options;
-            var popts = d.s.map(function (st) { return Object.assign({}, base, st); });
-            var opts = d.s.map(function (st) {
-                return Object.assign({smoothFactor: lo.smoothFactor}, st);
-            });
-            var k = d.k, u = d.u, p = d.p, nk = k.length, layers = [];
-            for (var f = 0; f < d.t.length; f++) {
-                var o = opts[d.t[f]], t = g[gi++], l, i, n, a;
-                if (t === 0) l = new L.CircleMarker(pt(), popts[d.t[f]]);
-                else if (t === 1) l = new L.Polyline(pts(g[gi++]), o);
-                else if (t === 2) l = new L.Polygon(rings(), o);
-                else if (t === 3) l = new L.Polyline(rings(), o);
-                else if (t === 4) {
-                    n = g[gi++]; a = new Array(n);
-                    for (i = 0; i < n; i++) a[i] = rings();
-                    l = new L.Polygon(a, o);
-                } else {
-                    n = g[gi++]; a = new Array(n);
-                    for (i = 0; i < n; i++) a[i] = new L.CircleMarker(pt(), popts[d.t[f]]);
-                    l = new L.FeatureGroup(a);
-                }
-                var props = {};
-                for (i = 0; i < nk; i++) props[k[i]] = u[p[f * nk + i]];
-                l.feature = {type: "Feature", id: f, properties: props};
-                l.defaultOptions = l.options;
-                layers.push(l);
-            }
-            for (var j = 0; j < layers.length; j++) layer.addLayer(layers[j]);
-        })({{ this.get_name() }}, {{ this.packed|tojson }});
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, data: dict, packed: dict, **kwargs):
-        super().__init__(data, **kwargs)
-        self.packed = packed
-        self.scale = _SCALE
-        self.alphabet = _ALPHABET
-        self.layer_options = {"smoothFactor": self.smooth_factor, **self.options}
-        self.marker_options = {
-            k: v for k, v in folium.CircleMarker().options.items() if v is not None
-        }
-
-
-def _tooltip(label_lang: str) -> folium.GeoJsonTooltip:
-    fields = ["name", "name_en"] if label_lang == "zh" else ["name_en", "name"]
-    return folium.GeoJsonTooltip(fields=fields, labels=False, sticky=True)
-
-
-def _popup() -> folium.GeoJsonPopup:
-    return folium.GeoJsonPopup(
-        fields=list(POPUP_FIELDS), aliases=list(POPUP_FIELDS.values()), max_width=360
-    )
-
-
-def _swatch(entry: dict[str, Any]) -> str:
-    s = entry["style"]
-    dash = f' stroke-dasharray="{s["dashArray"]}"' if s["dashArray"] else ""
-    stroke = f'stroke="{s["color"]}" stroke-opacity="{s["opacity"]}"{dash}'
-    if entry["shape"] == Shape.LINE:
-        width = min(s["weight"], 6)
-        shape = f'<line x1="2" y1="8" x2="30" y2="8" {stroke} stroke-width="{width}"/>'
-    elif entry["shape"] == Shape.POINT:
-        fill = f'fill="{s["fillColor"]}" fill-opacity="{s["fillOpacity"]}"'
-        r = min(s["radius"], 7)
-        shape = f'<circle cx="16" cy="8" r="{r}" {stroke} stroke-width="1.5" {fill}/>'
-    else:
-        fill = f'fill="{s["fillColor"]}" fill-opacity="{s["fillOpacity"]}"'
-        shape = f'<rect x="3" y="2" width="26" height="12" {stroke} stroke-width="2" {fill}/>'
-    return f'<svg width="32" height="16" style="vertical-align:middle">{shape}</svg>'
-
-
-def legend_html(entries: list[dict[str, Any]], *, label_lang: str = "zh") -> str:
-    """Return the legend's HTML (escaped labels, SVG swatches with the real dash patterns)."""
-    rows = []
-    for e in entries:
-        first, second = (e["label_zh"], e["label_en"])
-        if label_lang == "en":
-            first, second = second, first
-        rows.append(
-            f'<div class="planmap-legend-row" style="white-space:nowrap;line-height:18px">'
-            f"{_swatch(e)} {html.escape(first)} "
-            f'<span style="color:#666">{html.escape(second)}</span></div>'
-        )
-    note = (
-        '<div style="color:#666;margin-top:4px;font-size:11px">'
-        "虚线 = 规划/示意 · dashed = planned or schematic</div>"
-    )
-    return (
-        '<details open><summary style="font-weight:bold;cursor:pointer;margin-bottom:3px">'
-        "图例 Legend</summary>" + "".join(rows) + note + "</details>"
-    )
-
-
-class _Legend(MacroElement):
-    """A Leaflet control holding the legend (built in JS so st_folium shows it too)."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function () {
-            var legend = L.control({position: "bottomright"});
-            legend.onAdd = function () {
-                var div = L.DomUtil.create("div", "planmap-legend");
-                div.style.cssText = {{ this.css|tojson }};
-                div.innerHTML = {{ this.html|tojson }};
-                L.DomEvent.disableClickPropagation(div);
-                L.DomEvent.disableScrollPropagation(div);
-                return div;
-            };
-            legend.addTo({{ this._parent.get_name() }});
-        })();
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, html_text: str):
-        super().__init__()
-        self._name = "PlanmapLegend"
-        self.html = html_text
-        self.css = (
-            "background:rgba(255,255,255,0.93);padding:6px 8px;border-radius:4px;"
-            "box-shadow:0 1px 4px rgba(0,0,0,0.35);font:12px/1.4 sans-serif;"
-            "max-height:45vh;overflow-y:auto"
-        )
 
 
 class _Hook(MacroElement):
@@ -571,100 +188,6 @@ class _Hook(MacroElement):
             "text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 2px #fff}"
             ".planmap-label-pt div{transform:translate(10px,-50%)}"
         )
-
-
-#: kinds named on the map itself (few and large); the rest are named on hover
-LABEL_KINDS = ("district", "neighbour_district", "cluster", "zone", "port", "railway_station")
-LABELS_TITLE = "Labels · 标注 Names"
-
-
-#: above this many labels the overlay starts switched off: a thousand DOM labels take longer
-#: to lay out than every feature takes to draw, and overlap into an unreadable block anyway
-MAX_LABELS_SHOWN = 300
-
-
-_SILENT = Template("{% macro script(this, kwargs) %}{% endmacro %}")
-
-
-class _Label(folium.Marker):
-    """A label: a marker with a ``DivIcon``, kept to inspect; :class:`_Labels` writes it."""
-
-    _template = _SILENT
-
-    def render(self, **kwargs):
-        pass
-
-
-class _LabelIcon(folium.DivIcon):
-    _template = _SILENT
-
-    def render(self, **kwargs):
-        pass
-
-
-class _Labels(folium.FeatureGroup):
-    """The labels overlay, written as one array and a loop: a folium ``Marker`` + ``DivIcon``
-    per label renders in ~2 ms and ~600 bytes, which dominates a map with a thousand labels.
-    When the overlay starts switched off, its markers are made when it is first switched on.
-    Its children render nothing (here or in streamlit-folium, which renders each element's
-    script itself)."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.featureGroup({});
-        (function (group, rows) {
-            function fill() {
-                rows.forEach(function (r) {
-                    L.marker([r[0], r[1]], {interactive: false, keyboard: false,
-                        icon: L.divIcon({html: r[2], className: r[3]})}).addTo(group);
-                });
-            }
-            {%- if this.show %}
-            fill();
-            {%- else %}
-            group.once("add", fill);  // switched off at first: made when first switched on
-            {%- endif %}
-        })({{ this.get_name() }}, {{ this.rows|tojson }});
-        {% endmacro %}
-        """
-    )
-
-    @property
-    def rows(self) -> list[list]:
-        """``[lat, lon, html, class]`` of each label."""
-        return [
-            [mk.location[0], mk.location[1], mk.icon.options["html"], mk.icon.options["class_name"]]
-            for mk in self._children.values()
-            if isinstance(mk, _Label)
-        ]
-
-
-def _add_labels(m: folium.Map, frames: list[gpd.GeoDataFrame], *, label_lang: str) -> None:
-    """A toggleable overlay of non-interactive name labels at each feature's inner point
-    (switched off at first when there are more than :data:`MAX_LABELS_SHOWN`)."""
-    picked = [gdf.loc[_drawable(gdf) & gdf["kind"].isin(LABEL_KINDS)] for gdf in frames]
-    total = sum(len(rows) for rows in picked)
-    group = _Labels(name=html.escape(LABELS_TITLE), show=total <= MAX_LABELS_SHOWN)
-    for rows in picked:
-        points = shapely.point_on_surface(rows.geometry.array.to_numpy())
-        for geom, pt, name, name_en in zip(
-            rows.geometry, points, rows["name"], rows.get("name_en", rows["name"]), strict=True
-        ):
-            text = _text(name_en) or _text(name) if label_lang == "en" else _text(name)
-            _Label(
-                [round(pt.y, 6), round(pt.x, 6)],
-                icon=_LabelIcon(
-                    html=f"<div>{text}</div>",
-                    # points: beside the marker; areas: centred
-                    class_name="planmap-label"
-                    + (" planmap-label-pt" if geom.geom_type == "Point" else ""),
-                ),
-                interactive=False,
-                keyboard=False,
-            ).add_to(group)
-    if group._children:
-        group.add_to(m)
 
 
 def _embedded_marker_icons() -> dict[str, str]:
@@ -857,12 +380,6 @@ def make_map(
 
 def _switcher_order(names: list[str]) -> list[str]:
     return [n for n in LAYERS if n in names] + [n for n in names if n not in LAYERS]
-
-
-def _drawable(gdf: gpd.GeoDataFrame) -> pd.Series:
-    geoms = np.asarray(gdf.geometry.array, dtype=object)
-    ok = pd.Series(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)), index=gdf.index)
-    return ok & (gdf["precision"].astype(str).str.lower() != Precision.UNLOCATED.value)
 
 
 def _for_display(gdf: gpd.GeoDataFrame, base: Basemap) -> gpd.GeoDataFrame:

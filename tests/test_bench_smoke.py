@@ -154,30 +154,30 @@ def test_targets_and_performance_page():
 
 def test_drawn_geometry_is_simplified_within_its_precision_and_rounded(luohu):
     from geo.geometry import to_metric
-    from layers import render
+    from layers import _features, render
 
     gdf = luohu["context"]
     gdf = gdf.loc[render._drawable(gdf)]
     before = gdf.geometry.array.to_numpy()
-    after = render._display_geoms(before, gdf["precision"])
+    after = _features._display_geoms(before, gdf["precision"])
     assert shapely.get_num_coordinates(after).sum() < shapely.get_num_coordinates(before).sum()
     tol = gdf["precision"].map(render.SIMPLIFY_M).to_numpy()
     moved = shapely.hausdorff_distance(to_metric(before), to_metric(after))
     assert (moved <= tol + 0.2).all()  # the tolerance, plus rounding to 6 decimals
     xy = shapely.get_coordinates(after)
-    assert np.allclose(xy, np.round(xy, render._DECIMALS))
+    assert np.allclose(xy, np.round(xy, _features._DECIMALS))
 
 
 def test_labels_are_one_array_and_start_hidden_beyond_the_cap(luohu):
-    from layers import render
+    from layers import _labels, render
 
     def labels_of(layers):
         m = render.make_map(layers)
-        group = next(c for c in m._children.values() if isinstance(c, render._Labels))
+        group = next(c for c in m._children.values() if isinstance(c, _labels._Labels))
         return m, group
 
     m, group = labels_of(luohu)
-    labels = [mk for mk in group._children.values() if isinstance(mk, render._Label)]
+    labels = [mk for mk in group._children.values() if isinstance(mk, _labels._Label)]
     assert len(group.rows) == len(labels) > 0  # markers stay inspectable
     html = m.get_root().render()
     assert group.show and f"{group.get_name()}.addTo(" in html

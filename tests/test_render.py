@@ -543,7 +543,7 @@ def test_layers_are_packed_exactly_and_compactly(layers):
     Leaflet layers; decoded, it is exactly the layer's GeoJSON, at 6 decimals."""
     from shapely.geometry import MultiPolygon
 
-    from layers import render
+    from layers import _packed, render
 
     frames = dict(layers)
     holed = Polygon(
@@ -571,7 +571,7 @@ def test_layers_are_packed_exactly_and_compactly(layers):
     assert set(gjs) == set(EXPECTED_COUNTS)
     for gj in gjs.values():
         assert isinstance(gj, render._PackedGeoJson)
-        got = _unpack(gj.packed, render._ALPHABET, render._SCALE)
+        got = _unpack(gj.packed, _packed._ALPHABET, _packed._SCALE)
         assert len(got) == len(gj.data["features"])
         for (kind, coords, props, style), feat in zip(got, gj.data["features"], strict=True):
             geom = json.loads(json.dumps(feat["geometry"]))
@@ -583,12 +583,12 @@ def test_layers_are_packed_exactly_and_compactly(layers):
     coords = _geojsons(m)["context"].data["features"][0]["geometry"]["coordinates"]
     assert json.dumps(coords) not in html  # and not the GeoJSON as well
     assert XSS not in html
-    ports = _unpack(gjs["ports"].packed, render._ALPHABET, render._SCALE)
+    ports = _unpack(gjs["ports"].packed, _packed._ALPHABET, _packed._SCALE)
     assert {p[2]["name"] for p in ports} >= {"&lt;img src=x onerror=alert(1)&gt;"}
     tip = next(c for c in gjs["ports"]._children.values() if isinstance(c, folium.GeoJsonTooltip))
     assert tip.fields == ["name_en", "name"]
     # no "{{" may reach folium's second pass of the script through Jinja
-    assert not set(render._ALPHABET) & set("{}%#<>&'\"\\")
+    assert not set(_packed._ALPHABET) & set("{}%#<>&'\"\\")
 
 
 def test_a_layer_that_cannot_be_packed_is_drawn_as_geojson(layers):
