@@ -16,21 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from geo.errors import SpecError
-
-
-class Status(StrEnum):
-    existing = "existing"
-    under_construction = "under_construction"
-    planned = "planned"
-    proposed = "proposed"
-
-
-class Precision(StrEnum):
-    surveyed = "surveyed"
-    located = "located"
-    approximate = "approximate"
-    schematic = "schematic"
-    unlocated = "unlocated"
+from layers.styles import Status  # one vocabulary of statuses for specs and styles
 
 
 class Group(StrEnum):

@@ -47,7 +47,7 @@ def test_the_shipped_spec_declares_the_2025_structure():
 def test_a_good_spec_is_typed_and_frozen():
     spec = parse_spec(GOOD, path="x.toml")
     assert spec.layers[0].group is Group.ports
-    assert spec.layers[0].features[0].status is Status.planned
+    assert spec.layers[0].features[0].status is Status.PLANNED
     with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen error type
         spec.layers[0].features[0].place = "x"
 
