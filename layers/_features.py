@@ -141,7 +141,7 @@ def _feature_collection(
                 raise ValueError(f"layer {layer!r}, feature {row.get('id')!r}: {exc}") from None
         if cache[key] is None:
             continue
-        props = {"id": _text(row.get("id")), "layer": layer, **_properties(row)}
+        props = {"id": _text(row.get("id")), "layer": _text(layer), **_properties(row)}
         features.append(
             {
                 "type": "Feature",

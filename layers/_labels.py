@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import html
-
 import folium
 import geopandas as gpd
 import shapely
-from folium.template import Template
 
 from layers._features import _drawable, _text
+from layers._page import SafeTemplate
 
 #: kinds named on the map itself (few and large); the rest are named on hover
 LABEL_KINDS = ("district", "neighbour_district", "cluster", "zone", "port", "railway_station")
@@ -21,7 +19,7 @@ LABELS_TITLE = "Labels · 标注 Names"
 MAX_LABELS_SHOWN = 300
 
 
-_SILENT = Template("{% macro script(this, kwargs) %}{% endmacro %}")
+_SILENT = SafeTemplate("{% macro script(this, kwargs) %}{% endmacro %}")
 
 
 class _Label(folium.Marker):
@@ -47,7 +45,7 @@ class _Labels(folium.FeatureGroup):
     Its children render nothing (here or in streamlit-folium, which renders each element's
     script itself)."""
 
-    _template = Template(
+    _template = SafeTemplate(
         """
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = L.featureGroup({});
@@ -83,7 +81,7 @@ def _add_labels(m: folium.Map, frames: list[gpd.GeoDataFrame], *, label_lang: st
     (switched off at first when there are more than :data:`MAX_LABELS_SHOWN`)."""
     picked = [gdf.loc[_drawable(gdf) & gdf["kind"].isin(LABEL_KINDS)] for gdf in frames]
     total = sum(len(rows) for rows in picked)
-    group = _Labels(name=html.escape(LABELS_TITLE), show=total <= MAX_LABELS_SHOWN)
+    group = _Labels(name=_text(LABELS_TITLE), show=total <= MAX_LABELS_SHOWN)
     for rows in picked:
         points = shapely.point_on_surface(rows.geometry.array.to_numpy())
         for geom, pt, name, name_en in zip(

@@ -11,9 +11,9 @@ from typing import Any
 
 import folium
 import numpy as np
-from folium.template import Template
 
 from layers._features import _DECIMALS
+from layers._page import SafeTemplate
 
 #: geometry type codes of the packed layers (see :class:`_PackedGeoJson`)
 _POINT, _LINE, _POLYGON, _MULTILINE, _MULTIPOLYGON, _MULTIPOINT = range(6)
@@ -145,7 +145,7 @@ class _PackedGeoJson(folium.GeoJson):
     tooltips and popups stay bound once to the layer, built when shown.
     """
 
-    _template = Template(
+    _template = SafeTemplate(
         """
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = L.geoJson(null, {{ this.layer_options|tojson }});

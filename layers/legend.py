@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from branca.element import MacroElement
-from folium.template import Template
 
+from layers._features import _text
+from layers._page import SafeTemplate
 from layers.styles import Shape
 
 
@@ -37,8 +37,8 @@ def legend_html(entries: list[dict[str, Any]], *, label_lang: str = "zh") -> str
             first, second = second, first
         rows.append(
             f'<div class="planmap-legend-row" style="white-space:nowrap;line-height:18px">'
-            f"{_swatch(e)} {html.escape(first)} "
-            f'<span style="color:#666">{html.escape(second)}</span></div>'
+            f"{_swatch(e)} {_text(first)} "
+            f'<span style="color:#666">{_text(second)}</span></div>'
         )
     note = (
         '<div style="color:#666;margin-top:4px;font-size:11px">'
@@ -53,7 +53,7 @@ def legend_html(entries: list[dict[str, Any]], *, label_lang: str = "zh") -> str
 class _Legend(MacroElement):
     """A Leaflet control holding the legend (built in JS so st_folium shows it too)."""
 
-    _template = Template(
+    _template = SafeTemplate(
         """
         {% macro script(this, kwargs) %}
         (function () {

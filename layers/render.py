@@ -8,7 +8,6 @@ and keeps exporting their public names.
 
 from __future__ import annotations
 
-import html
 import json
 from enum import StrEnum
 from typing import Any
@@ -18,7 +17,6 @@ import folium.plugins
 import geopandas as gpd
 import pandas as pd
 from branca.element import MacroElement
-from folium.template import Template
 from folium.utilities import JsCode
 
 from layers import assets
@@ -34,6 +32,7 @@ from layers._features import (
 )
 from layers._labels import LABEL_KINDS, LABELS_TITLE, MAX_LABELS_SHOWN, _add_labels
 from layers._packed import _pack, _PackedGeoJson
+from layers._page import SafeTemplate, adopt
 from layers.legend import _Legend, legend_html
 from layers.styles import Precision, Status, legend_entries
 
@@ -135,7 +134,7 @@ def layer_title(layer: str, *, titles: dict[str, str] | None = None) -> str:
 class _Hook(MacroElement):
     """Sets the background and ``window.__planmap`` (per-layer feature counts) for tests/apps."""
 
-    _template = Template(
+    _template = SafeTemplate(
         """
         {% macro script(this, kwargs) %}
         (function () {
@@ -273,6 +272,7 @@ def make_map(
         location=[22.55, 114.13],
         zoom_start=13,
     )
+    adopt(m)  # no element's output is ever rendered again as a template (layers._page)
     if base is not Basemap.NONE:
         folium.TileLayer(name=base.value, control=False, max_zoom=19, **_TILES[base]).add_to(m)
 
@@ -363,7 +363,7 @@ def make_map(
         icons=_embedded_marker_icons() if embed else None,
     ).add_to(m)
     rank = {titles[n]: i for i, n in enumerate(_switcher_order(order))}
-    rank[html.escape(LABELS_TITLE)] = len(rank)
+    rank[_text(LABELS_TITLE)] = len(rank)
     folium.LayerControl(
         collapsed=False,
         sortLayers=True,

@@ -230,3 +230,31 @@ def test_served_assets_resolve(browser, served):
     assert _icon_loaded(page)
     assert bad == []  # every css image, font and script was found under /vendor/
     page.close()
+
+
+@in_browser_thread
+def test_template_syntax_in_file_names_shows_literally(browser, tmp_path):
+    """Issue 9: a layer named by a file ``{{ 7*7 }}.geojson`` shows its name, not 49, and
+    hostile names run nothing in the page."""
+    import hostile
+    from test_injection import _layer
+
+    from planmap.commands.map import read_layers_dir
+
+    folder = tmp_path / "layers"
+    folder.mkdir()
+    for stem in (hostile.CANARY, hostile.LOOP):
+        frame = _layer([hostile.IMG, hostile.SCRIPT], layer=stem)
+        (folder / f"{stem}.geojson").write_text(frame.to_json(), encoding="utf-8")
+    out = tmp_path / "map.html"
+    make_map(read_layers_dir(folder), embed=True).save(str(out))
+    page, blocked, dialogs, errors = _open(browser, out, shot="map_injection.png")
+    names = " | ".join(page.locator(".leaflet-control-layers-overlays label").all_inner_texts())
+    assert hostile.CANARY in names and hostile.LOOP in names
+    assert "49" not in names and "LOOPLOOPLOOP" not in names
+    # the layer keys reach the page's script as data, exactly as named
+    counts = page.evaluate("window.__planmap.layerCounts")
+    assert counts == {hostile.CANARY: 2, hostile.LOOP: 2}
+    assert page.evaluate("window.__pwned") is None
+    assert blocked == [] and errors == [] and dialogs == []
+    page.close()

@@ -538,7 +538,7 @@ def test_highlight_shows_apostrophes_and_quotes_as_typed(matcher):
     import html as html_mod
     import re
 
-    out = highlight_html("Luohu's \"port\" & 莲塘口岸", matcher)
+    out = highlight_html('Luohu\'s "port" & 莲塘口岸', matcher)
     assert "x27" not in out  # no half-escaped &#x27;
     text = html_mod.unescape(re.sub(r"<[^>]+>", "", out))
-    assert text == "Luohu's \"port\" & 莲塘口岸"
+    assert text == 'Luohu\'s "port" & 莲塘口岸'
