@@ -1,12 +1,40 @@
-"""The few error classes Planmap raises. Messages say what was wrong and where."""
+"""The one family of errors Planmap raises. Messages say what was wrong and where, in one line.
+
+Every class derives from :class:`PlanmapError`: the CLI prints it as one line and exits 2, the
+app shows it as one line. A second base class says what kind of Python error it also is, so
+callers that catch ``ValueError`` or ``OSError`` keep working.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DataError",
+    "DatumError",
+    "DatumTrapError",
+    "GeocodeError",
+    "GeometryError",
+    "NetworkError",
+    "OfflineAssetError",
+    "OptionError",
+    "PlanmapError",
+    "SpecError",
+]
 
 
 class PlanmapError(Exception):
     """Base class: a problem the user can fix, reported in one line."""
 
 
+class OptionError(PlanmapError, ValueError):
+    """An option's value is not valid (names the option and lists the valid choices)."""
+
+
 class DataError(PlanmapError, ValueError):
     """A shipped or user data file is malformed (names the file and field)."""
+
+
+class SpecError(DataError):
+    """A layer spec is invalid (names the file and field)."""
 
 
 class GeocodeError(PlanmapError, LookupError):
@@ -26,12 +54,30 @@ class GeocodeError(PlanmapError, LookupError):
         self.suggestions = list(suggestions or [])
 
 
-class SpecError(PlanmapError, ValueError):
-    """A layer spec is invalid (names the file and field)."""
-
-
 class GeometryError(PlanmapError, ValueError):
     """A geometry is broken beyond repair or lies outside the district beyond tolerance."""
+
+
+class DatumError(OptionError):
+    """An unknown datum name was given (the message lists the valid ones)."""
+
+
+class DatumTrapError(DataError):
+    """A file's coordinates sit where another datum puts them (GCJ-02 labelled WGS-84).
+
+    Attributes
+    ----------
+    check : object
+        The :class:`geo.locate.datum.DatumCheck` with the measured numbers.
+    """
+
+    def __init__(self, message: str, *, check: object = None):
+        super().__init__(message)
+        self.check = check
+
+
+class OfflineAssetError(PlanmapError, ValueError):
+    """A map links an asset that has no local copy, or HTML still points at a CDN."""
 
 
 class NetworkError(PlanmapError, OSError):

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import StrEnum
 from functools import cache
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import shapely
@@ -48,7 +48,8 @@ METRIC_CRS = "EPSG:32650"
 _DENSIFY_M = 10.0
 _SAME_POINT_M = 0.01
 
-Polygonal = Polygon | MultiPolygon
+
+Polygonal: TypeAlias = Polygon | MultiPolygon
 
 
 class Side(StrEnum):

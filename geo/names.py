@@ -22,12 +22,24 @@ and gives each key a penalty: 0 for the exact key, 1 for a swapped suffix of the
 *not* a generic suffix: ``莲塘口岸`` is a border crossing, ``莲塘`` is a metro station and a
 subdistrict, so ``莲塘口岸`` never yields the key ``莲塘``. The geocoder ranks exact keys before
 variants, so an exact name always wins over a suffix variant. :func:`name_keys` is the plain set.
+
+Project names
+-------------
+A report names works on a road, a planner's file names the road. :func:`project_parts` splits
+a name into the road (or place) and its project words: works (``改扩建``, ``拓宽``, ``升级``,
+``改造`` …), a phase (``一期``, ``二期`` …), a trailing ``工程``/``项目``, and an extension
+(``北延``/``南延``/``东延``/``西延``, with ``线``/``段``). :func:`name_variants` gives the road of
+works and phases as a stem (penalty 2), so ``罗沙路`` finds ``罗沙路改扩建``; an extension is a
+different alignment and is **never** stripped to its road (``深南路东延`` is not ``深南路``); its
+``线``/``段`` forms are swapped (penalty 1). ``立交`` and ``立交桥`` are the same suffix (penalty 1),
+never stripped (``新秀立交`` is not ``新秀``).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -35,16 +47,42 @@ if TYPE_CHECKING:
     import opencc
 
 __all__ = [
+    "HAN",
+    "HAN_RANGES",
+    "ProjectName",
     "drop_mojibake",
+    "is_han",
     "name_keys",
     "name_variants",
     "normalize_name",
     "normalize_text",
+    "project_parts",
     "split_suffix",
     "strip_pinyin",
     "to_simplified",
     "unify_width",
 ]
+
+# --- Han characters -----------------------------------------------------------------------
+
+#: the code points counted as Han characters everywhere (names, report rules, phrases):
+#: CJK unified ideographs, extension A, the compatibility ideographs, and extensions B and
+#: later (U+20000-U+3134F, the supplementary ideographic planes)
+HAN_RANGES: tuple[tuple[int, int], ...] = (
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0x20000, 0x3134F),
+)
+#: :data:`HAN_RANGES` as the body of a regular-expression class: ``re.compile(f"[{HAN}]")``
+HAN = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in HAN_RANGES)
+
+
+def is_han(char: str) -> bool:
+    """Whether ``char`` (one character) is a Han character of :data:`HAN_RANGES`."""
+    code = ord(char)
+    return any(lo <= code <= hi for lo, hi in HAN_RANGES)
+
 
 # --- pinyin -------------------------------------------------------------------------------
 
@@ -60,16 +98,6 @@ _TONE_VOWELS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿĀÁ�
 _PAREN_GROUP = re.compile(rf"(?<=\S)[(（]([A-Za-z{_TONE_VOWELS}]{{1,6}}[1-5]?)[)）]")
 # Uppercase toneless acronyms that happen to spell a pinyin syllable.
 _ACRONYMS = frozenset({"AI"})
-
-
-def _is_han(char: str) -> bool:
-    code = ord(char)
-    return (
-        0x4E00 <= code <= 0x9FFF
-        or 0x3400 <= code <= 0x4DBF
-        or 0xF900 <= code <= 0xFAFF
-        or 0x20000 <= code <= 0x3134F
-    )
 
 
 def _base_syllable(group: str) -> str:
@@ -90,7 +118,7 @@ def _is_annotation(group: str, before: str) -> bool:
         # A tone mark is unambiguous: strip after anything, including mojibake (`崿F(xiàn)`).
         return True
     # Toneless: only after a Han character, never a one-letter label `(A)` or an acronym.
-    return _is_han(before) and len(base) >= 2 and group not in _ACRONYMS
+    return is_han(before) and len(base) >= 2 and group not in _ACRONYMS
 
 
 def strip_pinyin(text: str) -> str:
@@ -128,17 +156,17 @@ _REPLACEMENT = re.compile("[\ufffd\ufffc]")
 # `制高點?!?月`, `費改?!眲`, `城區(qū)?!编`: runs of two or more ASCII ?/! after a Han
 # character, a closing quote or an annotation's parenthesis are UTF-8 quotation marks
 # mis-decoded as GBK; Chinese writes `？！` for emphasis.
-_BANG_RUN = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff”’」』)）])[?!]{2,}")
+_BANG_RUN = re.compile(rf"(?<=[{HAN}”’」』)）])[?!]{{2,}}")
 # `眲?chuàng)`, `崿F(xiàn)`, `膮^(qū)`: one ASCII character between a Han character and a
 # tone-marked annotation stood for the annotated character, lost to mojibake.
 # The opening parenthesis may itself be lost (`眲?chuàng)`, `域?qū)`).
 _LOST_ANNOTATED = re.compile(
-    rf"(?<=[\u3400-\u9fff])(?:[!-'*-~][(（]|\?)[A-Za-z]*[{_TONE_VOWELS}][A-Za-z]*[)）]"
+    rf"(?<=[{HAN}])(?:[!-'*-~][(（]|\?)[A-Za-z]*[{_TONE_VOWELS}][A-Za-z]*[)）]"
 )
 # `區chuàng)`: an annotation whose opening parenthesis was lost, glued to a Han character.
-_DANGLING = re.compile(rf"(?<=[\u3400-\u9fff])[A-Za-z]{{0,5}}[{_TONE_VOWELS}][A-Za-z]{{0,5}}[)）]")
+_DANGLING = re.compile(rf"(?<=[{HAN}])[A-Za-z]{{0,5}}[{_TONE_VOWELS}][A-Za-z]{{0,5}}[)）]")
 # `內容 ?返回`: a question mark never opens a phrase; this one was an icon.
-_LEADING_QMARK = re.compile(r"(?:(?<=\s)|^)\?(?=[\u3400-\u9fff])", re.MULTILINE)
+_LEADING_QMARK = re.compile(rf"(?:(?<=\s)|^)\?(?=[{HAN}])", re.MULTILINE)
 
 
 def drop_mojibake(text: str) -> str:
@@ -361,10 +389,103 @@ def split_suffix(key: str) -> tuple[str, str | None]:
             stem = key[: -len(suffix)]
             if suffix == "区" and stem.endswith(("社", "片")):  # 社区/片区 have own entries
                 continue
-            long_enough = len(stem) >= 2 if any(_is_han(c) for c in stem) else len(stem) >= 3
+            long_enough = len(stem) >= 2 if any(is_han(c) for c in stem) else len(stem) >= 3
             if long_enough:
                 return stem, group
     return key, None
+
+
+# --- project names -----------------------------------------------------------------------
+
+_WORKS = ("改扩建", "扩建", "拓宽", "升级改造", "提升改造", "改造提升", "升级", "改造", "整治", "提升")  # fmt: skip
+_PHASE = r"(?:[一二三四五六七八九十]|\d{1,2})期"
+_EXTENSION = r"[东西南北]延(?:线|段)?"
+_PROJECT = re.compile(
+    rf"^(?P<base>.+?)(?P<ext>{_EXTENSION})?(?P<works>{'|'.join(_WORKS)})?"
+    rf"(?P<phase>{_PHASE})?(?P<noise>工程|项目)?$"
+)
+# 立交 and 立交桥 name the same interchange; the suffix is swapped, never removed
+_INTERCHANGE = ("立交桥", "立交")
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectName:
+    """A name split into its place and project words (see :func:`project_parts`).
+
+    ``base`` is the normalised key of the place the works are on; ``extension`` is ``北延``,
+    ``南延``, ``东延`` or ``西延`` (``线``/``段`` dropped) or ``""``; ``works`` and ``phase`` are
+    the words removed (``""`` when none).
+    """
+
+    base: str
+    extension: str = ""
+    works: str = ""
+    phase: str = ""
+
+    @property
+    def is_project(self) -> bool:
+        """Whether any works, phase or ``工程``/``项目`` word was removed."""
+        return bool(self.works or self.phase)
+
+
+def _long_enough(stem: str) -> bool:
+    return len(stem) >= 2 if any(is_han(c) for c in stem) else len(stem) >= 3
+
+
+@lru_cache(maxsize=65536)
+def project_parts(name: str) -> ProjectName:
+    """Split a name into the place it is on and its project words.
+
+    ``罗沙路改扩建`` -> base ``罗沙路``, works ``改扩建``; ``清水河三路拓宽工程`` -> ``清水河三路``,
+    ``拓宽``; ``11号线二期`` -> ``11号线``, phase ``二期``; ``翠竹路北延线`` -> ``翠竹路``,
+    extension ``北延``. A name without project words is its own base. The base must keep two
+    Han characters (three Latin letters), so ``一期`` alone is not split.
+
+    Parameters
+    ----------
+    name : str
+        A place name in any script (normalised with :func:`normalize_name` first).
+
+    Returns
+    -------
+    ProjectName
+    """
+    key = normalize_name(name)
+    match = _PROJECT.fullmatch(key)
+    if not match or not _long_enough(match["base"]):
+        return ProjectName(key)
+    works = match["works"] or ""
+    phase = match["phase"] or ""
+    ext = (match["ext"] or "")[:2]
+    if not (works or phase or ext or match["noise"]):
+        return ProjectName(key)
+    return ProjectName(
+        match["base"], extension=ext, works=works or match["noise"] or "", phase=phase
+    )
+
+
+def _project_variants(key: str) -> dict[str, int]:
+    """The project and interchange keys of a normalised name (see the module docstring)."""
+    out: dict[str, int] = {}
+    parts = project_parts(key)
+    for noise in ("工程", "项目"):
+        if key.endswith(noise) and parts.base != key:
+            out[key[: -len(noise)]] = 1  # 罗沙路改扩建工程 is 罗沙路改扩建
+    if parts.extension:
+        # the same extension with 线/段 or without; with the works and phase words removed
+        stem = parts.base + parts.extension
+        for tail in ("", "线", "段"):
+            out[stem + tail] = 1
+    elif parts.base != key:
+        out[parts.base] = 2
+    road = parts.base if parts.base != key and not parts.extension else key
+    for suffix in _INTERCHANGE:
+        if road.endswith(suffix) and _long_enough(road[: -len(suffix)]):
+            for other in _INTERCHANGE:
+                out[road[: -len(suffix)] + other] = 1 if road == key else 2
+            break
+    out.pop(key, None)
+    return out
 
 
 def name_variants(name: str) -> dict[str, int]:
@@ -382,10 +503,15 @@ def name_variants(name: str) -> dict[str, int]:
         its group (penalty 1) and the bare stem (penalty 2). ``罗湖地铁站`` ->
         ``{"罗湖地铁站": 0, "罗湖站": 1, "罗湖": 2}``; ``莲塘口岸`` -> ``{"莲塘口岸": 0}``.
         A metro line with a prefix (``轨道25号线``) also gives the other prefixes and the bare
-        ``25号线`` (penalty 1).
+        ``25号线`` (penalty 1). Project names give their road (``罗沙路改扩建`` ->
+        ``罗沙路``, penalty 2), extensions their ``线``/``段`` forms, ``立交`` its ``立交桥`` form
+        (see the module docstring).
     """
     key = normalize_name(name)
     variants = {key: 0} if key else {}
+    if key:
+        for variant, penalty in _project_variants(key).items():
+            variants.setdefault(variant, penalty)
     line = _LINE_PREFIX.fullmatch(key)
     if line:
         for prefix in ("", *_LINE_PREFIXES):
@@ -393,9 +519,9 @@ def name_variants(name: str) -> dict[str, int]:
     stem, group = split_suffix(key)
     if group is None:
         return variants
-    latin = not any(_is_han(c) for c in stem)
+    latin = not any(is_han(c) for c in stem)
     for suffix in _SUFFIX_GROUPS[group]:
-        if any(_is_han(c) for c in suffix) != latin:
+        if any(is_han(c) for c in suffix) != latin:
             variants.setdefault(stem + suffix, 1)
     variants.setdefault(stem, 2)
     return variants

@@ -18,9 +18,11 @@ def facts_dir() -> Path:
     return data_dir() / "facts"
 
 
-def default_spec() -> Path:
-    """The spec of Luohu's 2025 structure."""
-    return data_dir() / "specs" / "luohu_2025.toml"
+def default_spec(district: str | None = None) -> Path:
+    """The default spec of a district (default: the default district's)."""
+    from geo.district import get_district
+
+    return get_district(district).spec_path
 
 
 def user_dir() -> Path:

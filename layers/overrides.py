@@ -1,96 +1,97 @@
-"""User overrides: locations a planner drew for places no source locates.
+"""Reading the previous user store, ``overrides.geojson``, so :mod:`layers.store` can import it.
 
-Stored as a GeoJSON FeatureCollection (``data/user/overrides.geojson`` unless
-``PLANMAP_USER_DIR`` says otherwise) with properties ``id, note, source="user", drawn_at``.
-``planmap build`` merges them by id; the export carries ``source=user``.
+Nothing writes this format any more: the user store is :class:`layers.store.UserStore`. The
+file is a GeoJSON FeatureCollection whose features carry ``id``, ``note`` and ``drawn_at``
+(and optionally ``source``, ``precision``, ``licence``); it is read with the size cap, BOM and
+depth checks of every configuration file (:mod:`geo.config`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from pathlib import Path
+from typing import Any, Literal
 
-import geopandas as gpd
-import shapely
+from pydantic import BaseModel, ConfigDict
 from shapely.errors import GEOSException
 from shapely.geometry import shape
 
+from geo.config import load_model
 from geo.errors import DataError
-from geo.paths import user_dir
-from layers.export import atomic_write_text, feature_collection
 
-COLUMNS = ["id", "note", "source", "drawn_at"]
+__all__ = ["read_overrides_geojson"]
 
 
-def default_overrides_path() -> Path:
-    return user_dir() / "overrides.geojson"
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-def _empty() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({c: [] for c in COLUMNS}, geometry=[], crs="EPSG:4326")
+class _Feature(_Loose):
+    type: Literal["Feature"] = "Feature"
+    properties: dict[str, Any] | None = None
+    geometry: dict[str, Any] | None = None
 
 
-def load_overrides(path: str | Path) -> gpd.GeoDataFrame:
-    """Read the overrides file; a broken one raises :class:`DataError` naming the file."""
-    path = Path(path)
-    if not path.exists():
-        return _empty()
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: not valid GeoJSON ({exc})") from exc
-    rows, geoms = [], []
-    for i, feat in enumerate(doc.get("features", []) if isinstance(doc, dict) else []):
-        props = feat.get("properties") or {}
-        if not props.get("id"):
-            raise DataError(f"{path}: features[{i}].properties.id: missing")
-        try:
-            geom = shape(feat["geometry"])
-        except (KeyError, TypeError, ValueError, AttributeError, GEOSException) as exc:
-            raise DataError(f"{path}: features[{i}].geometry: {str(exc).strip()}") from exc
-        if not shapely.is_valid(geom):
-            geom = shapely.make_valid(geom)
-        rows.append({c: props.get(c, "") for c in COLUMNS})
-        geoms.append(geom)
-    if not rows:
-        return _empty()
-    frame = gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")
-    # a file edited by hand may name a place twice: the later drawing wins, as in save_override
-    return frame.drop_duplicates("id", keep="last").reset_index(drop=True)
+class _Collection(_Loose):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[_Feature] = []
+    crs: dict[str, Any] | None = None
 
 
-def save_override(
-    feature_id: str, geometry, *, note: str, path: str | Path | None = None
-) -> gpd.GeoDataFrame:
-    """Add or replace the user location of one feature (atomic write) and return all overrides.
+_LONLAT_CRS = ("crs84", "4326", "cgcs2000", "4490")
 
-    Parameters
-    ----------
-    feature_id : str
-        The gazetteer id of the place.
-    geometry : shapely geometry or GeoJSON geometry mapping
-        In WGS-84 lon/lat, as drawn on the map (never GCJ-02).
-    note : str
-        The planner's note: why this location.
+
+def _text(props: dict, key: str, where: str) -> str:
+    value = props.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise DataError(f"{where}.properties.{key}: expected text, got {type(value).__name__}")
+    return str(value)
+
+
+def read_overrides_geojson(path: str | Path) -> list[tuple[Any, str]]:
+    """The locations of an old overrides file, in file order, each with its ``drawn_at``.
+
+    Returns
+    -------
+    list of (Location, str)
+
+    Raises
+    ------
+    DataError
+        Naming the file and the feature (``overrides.geojson: features[3].geometry: …``).
     """
-    path = Path(path) if path else default_overrides_path()
-    geom = shape(geometry) if isinstance(geometry, dict) else geometry
-    if geom is None or geom.is_empty:
-        raise DataError(f"{path}: override for {feature_id}: empty geometry")
-    current = load_overrides(path)
-    current = current[current["id"] != feature_id]
-    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    new = gpd.GeoDataFrame(
-        [{"id": feature_id, "note": note, "source": "user", "drawn_at": stamp}],
-        geometry=[geom],
-        crs="EPSG:4326",
-    )
-    merged = gpd.GeoDataFrame(
-        [*current.to_dict("records"), *new.to_dict("records")], geometry="geometry", crs="EPSG:4326"
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(
-        path, json.dumps(feature_collection(merged, columns=COLUMNS), ensure_ascii=False)
-    )
-    return merged
+    from layers.store import Location
+
+    path = Path(path)
+    doc = load_model(_Collection, path, what="overrides file")
+    name = (doc.crs or {}).get("properties", {}).get("name", "") if doc.crs else ""
+    if doc.crs and not str(name).lower().replace(":", "").endswith(_LONLAT_CRS):
+        raise DataError(f"{path}: crs: {name!r} is not WGS-84 lon/lat; reproject to EPSG:4326")
+    out = []
+    for i, feat in enumerate(doc.features):
+        where = f"{path}: features[{i}]"
+        props = feat.properties or {}
+        fid = _text(props, "id", where).strip()
+        if not fid:
+            raise DataError(f"{where}.properties.id: missing")
+        if feat.geometry is None:
+            raise DataError(f"{where}.geometry: missing")
+        try:
+            geom = shape(feat.geometry)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, GEOSException) as exc:
+            raise DataError(f"{where}.geometry: not a GeoJSON geometry ({exc})") from None
+        except RecursionError:
+            raise DataError(f"{where}.geometry: nested too deeply") from None
+        location = Location(
+            id=fid,
+            geometry=geom,
+            note=_text(props, "note", where),
+            source=_text(props, "source", where) or "user",
+            precision=_text(props, "precision", where) or "approximate",
+            licence=_text(props, "licence", where),
+        )
+        out.append((location, _text(props, "drawn_at", where)))
+    return out

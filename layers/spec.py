@@ -1,73 +1,103 @@
 """Layer specs: which gazetteer places make which layer, with the report's status. Data, not code.
 
-Styles are not part of a spec: they come from one table keyed by kind and status
-(:mod:`layers.styles`), so the same kind always looks the same.
+A spec is a TOML file (``data/districts/<id>/<name>.toml``) validated once into frozen
+pydantic models (:mod:`geo.config`). Errors name the file and the field:
+``luohu_2025.toml: layers[3].features[2].status: status 'soon' is not one of: …``.
 
-A spec is a TOML file (``data/specs/luohu_2025.toml``) validated once into frozen pydantic
-models. Errors name the file and the field: ``luohu_2025.toml: layers[3].features[2].status: …``.
+The spec owns each layer's metadata: its order (the layer switcher's and every export's),
+title, group, default visibility and drawing rank (``z``, bottom to top). Styles are not part
+of a spec: they come from one table keyed by kind, status and precision (:mod:`layers.styles`).
+
+Layer names must be valid in every output: a GeoJSON file name, a GeoPackage table (``gpkg_``,
+``rtree_`` and ``sqlite_`` are reserved there), a DXF layer and a Shapefile name.
 """
 
 from __future__ import annotations
 
-import tomllib
-from enum import StrEnum
+import math
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from geo.config import MAX_CONFIG_BYTES, Frozen, chosen, load_model, parse_model
 from geo.errors import SpecError
-from layers.styles import Status  # one vocabulary of statuses for specs and styles
+from geo.model import Kind, LayerGroup, Status
+
+__all__ = ["FeatureSpec", "LayerSpec", "Select", "Spec", "load_spec", "parse_spec"]
+
+#: table prefixes a GeoPackage (and SQLite) reserves
+RESERVED_PREFIXES = ("gpkg_", "rtree_", "sqlite_")
 
 
-class Group(StrEnum):
-    structure = "Structure"
-    transport = "Transport"
-    ports = "Ports"
-    zones = "Zones"
-    low_altitude = "Low-altitude"
-    context = "Context"
+class FeatureSpec(Frozen):
+    """One report feature, named as in the gazetteer (any name or alias the index resolves)."""
+
+    place: str = Field(min_length=1, max_length=200)
+    status: chosen(Status) | None = None  # type: ignore[valid-type]
+    note: str = Field(default="", max_length=5000)
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class FeatureSpec(_Frozen):
-    """One report feature, named as in the gazetteer."""
-
-    place: str = Field(min_length=1)
-    status: Status | None = None
-    note: str = ""
-
-
-class Select(_Frozen):
+class Select(Frozen):
     """Every gazetteer place of a kind (optionally only those in or near the district)."""
 
-    kind: str = Field(min_length=1)
-    max_outside_m: float | None = Field(default=None, ge=0)
+    kind: chosen(Kind)  # type: ignore[valid-type]
+    max_outside_m: float | None = Field(default=None, ge=0, le=100_000)
 
 
-class LayerSpec(_Frozen):
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    title: str = Field(min_length=1)
-    group: Group
+class LayerSpec(Frozen):
+    """One layer: its name, title, group, default visibility, drawing rank and places."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=48)
+    title: str = Field(min_length=1, max_length=200)
+    group: chosen(LayerGroup)  # type: ignore[valid-type]
+    visible: bool = True
+    z: int | None = Field(default=None, ge=0, le=1000, description="drawing rank, bottom 0")
     check_inside: bool = True
+    #: keep only the part of each line inside the district (a district the facts only partly
+    #: cover draws its share of the lines)
+    clip: bool = False
+    #: add the district's proposed low-altitude network (its siting rules): ``sites`` (the
+    #: landing points and the cross-border route) or ``service_areas`` (their service discs)
+    proposals: Literal["", "sites", "service_areas"] = ""
     include: tuple[Select, ...] = ()
     features: tuple[FeatureSpec, ...] = ()
 
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, name: str) -> str:
+        if name.startswith(RESERVED_PREFIXES):
+            raise ValueError(
+                f"'{name}' starts with a prefix GeoPackage reserves ({', '.join(RESERVED_PREFIXES)})"
+            )
+        return name
+
     @model_validator(mode="after")
     def _not_empty(self) -> LayerSpec:
-        if not self.include and not self.features:
-            raise ValueError("a layer needs 'features' or 'include'")
+        if not self.include and not self.features and not self.proposals:
+            raise ValueError("a layer needs 'features', 'include' or 'proposals'")
         return self
 
+    @property
+    def rank(self) -> int:
+        """Drawing rank: ``z`` or the group's default."""
+        return self.z if self.z is not None else self.group.z
 
-class Spec(_Frozen):
-    title: str = Field(min_length=1)
-    district: str = Field(min_length=1)
-    outside_tolerance_m: float = Field(default=250.0, ge=0)
-    layers: tuple[LayerSpec, ...] = Field(min_length=1)
+
+class Spec(Frozen):
+    title: str = Field(min_length=1, max_length=300)
+    #: the district the spec maps: its id (``luohu``) or its canonical name (``罗湖区``)
+    district: str = Field(min_length=1, max_length=100)
+    outside_tolerance_m: float = Field(default=250.0, ge=0, le=100_000)
+    layers: tuple[LayerSpec, ...] = Field(min_length=1, max_length=500)
     path: str = ""
+
+    @field_validator("outside_tolerance_m")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number of metres")
+        return value
 
     @field_validator("layers")
     @classmethod
@@ -83,41 +113,19 @@ class Spec(_Frozen):
         return Path(self.path).name if self.path else "<spec>"
 
 
-def _loc(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
 def parse_spec(text: str, *, path: str = "<spec>") -> Spec:
-    """Validate spec text.
+    """Validate spec text (a UTF-8 BOM is fine).
 
     Raises
     ------
     SpecError
         With the file, the field and what is wrong, in one line.
     """
-    name = Path(path).name
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{name}: not valid TOML: {exc}") from exc
-    try:
-        return Spec.model_validate({**doc, "path": str(path)})
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise SpecError(f"{name}: {_loc(err['loc'])}: {err['msg']}{more}") from exc
+    if len(text) > MAX_CONFIG_BYTES:
+        raise SpecError(f"{Path(path).name}: larger than {MAX_CONFIG_BYTES // 2**20} MiB")
+    return parse_model(Spec, text, name=Path(path).name, extra={"path": str(path)}, error=SpecError)
 
 
 def load_spec(path: str | Path) -> Spec:
     """Read and validate a spec file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise SpecError(f"{path}: no such spec file") from exc
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"{path.name}: not UTF-8 text") from exc
-    return parse_spec(text, path=str(path))
+    return load_model(Spec, path, what="spec file", extra={"path": str(path)}, error=SpecError)

@@ -1,4 +1,4 @@
-"""layers.diff and ``planmap diff``: two authored reports, and two hand-written build folders."""
+"""layers.report.diff and ``planmap diff``: two authored reports, and two hand-written build folders."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from geo.errors import DataError
-from layers.diff import diff_paths, states_from_build
+from layers.report import diff_paths, states_from_build
 from planmap.cli import main
 
 REPORTS = Path(__file__).parent / "fixtures" / "reports"
@@ -119,3 +119,17 @@ def test_cli_diff_writes_a_change_layer(tmp_path, capsys):
         "status_changed",
     ]
     assert "crs" not in doc
+
+
+def test_cli_diff_takes_a_district_and_shows_names_safely(tmp_path, capsys):
+    old, new = str(REPORTS / "diff_old.txt"), str(REPORTS / "diff_new.txt")
+    assert main(["diff", old, new, "--json", "--district", "luohu"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 4
+    assert main(["diff", old, new, "--district", "atlantis"]) == 2
+    assert "district 'atlantis' is not one of: futian, luohu" in capsys.readouterr().err
+    # names of a build folder are shown with bidi controls escaped
+    a = _write_build(tmp_path / "a", [_props("x", "planned")])
+    b = _write_build(tmp_path / "b", [{**_props("x", "existing"), "name": "甲\u202e乙"}])
+    assert main(["diff", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert "甲<U+202E>乙" in out and "\u202e" not in out

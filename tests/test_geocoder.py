@@ -248,7 +248,9 @@ def test_kinds_filter_and_validation(geocoder: Geocoder) -> None:
         "district",
     }
     assert geocoder.geocode("罗湖", kinds="district").id == "district.luohu"
-    with pytest.raises(ValueError, match="unknown kind.*nope.*valid kinds: axis, cluster"):
+    with pytest.raises(
+        ValueError, match="kind 'nope' is not one of: district, .*axis, belt, cluster"
+    ):
         geocoder.geocode("罗湖", kinds=["nope"])
 
 
@@ -420,4 +422,16 @@ def test_command_unknown_kind(
     command_gazetteer: gpd.GeoDataFrame, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert cli.main(["geocode", "莲塘", "--kind", "harbour"]) == 2
-    assert "valid kinds: axis, cluster, district" in capsys.readouterr().err
+    assert "kind 'harbour' is not one of: district, neighbour_district" in capsys.readouterr().err
+
+
+def test_command_geocodes_several_names_one_line_each(
+    command_gazetteer: gpd.GeoDataFrame, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["geocode", "蓮塘口岸", "火星基地", "罗湖口岸"]) == 1
+    captured = capsys.readouterr()
+    assert [line.split("  ")[0] for line in captured.out.splitlines()] == [
+        "port.liantang",
+        "port.luohu",
+    ]
+    assert captured.err == "planmap geocode: unknown place '火星基地'\n"

@@ -15,6 +15,7 @@ from geo.names import (
     name_variants,
     normalize_name,
     normalize_text,
+    project_parts,
     split_suffix,
     strip_pinyin,
     to_simplified,
@@ -326,3 +327,40 @@ def test_dangling_annotation_is_dropped() -> None:
     assert drop_mojibake("區chuàng)新") == "區新"
     assert normalize_text("區?!chuàng)") == "区"
     assert drop_mojibake("Café) 區") == "Café) 區"  # not glued to a Han character
+
+
+# --- project names (issue 12: a file names the road, the report the works on it) -----------
+
+
+@pytest.mark.parametrize(
+    ("name", "base", "extension", "works", "phase"),
+    [
+        ("罗沙路改扩建", "罗沙路", "", "改扩建", ""),
+        ("清水河三路拓宽工程", "清水河三路", "", "拓宽", ""),
+        ("東門路升級工程", "东门路", "", "升级", ""),
+        ("11号线二期", "11号线", "", "", "二期"),
+        ("翠竹路北延线", "翠竹路", "北延", "", ""),
+        ("深南路东延", "深南路", "东延", "", ""),
+        ("新秀立交", "新秀立交", "", "", ""),
+        ("一期", "一期", "", "", ""),  # nothing would be left
+        ("深港现代商贸业升级发展区", "深港现代商贸业升级发展区", "", "", ""),  # 升级 inside
+    ],
+)
+def test_project_parts(name, base, extension, works, phase) -> None:
+    parts = project_parts(name)
+    assert (parts.base, parts.extension, parts.works, parts.phase) == (
+        base,
+        extension,
+        works,
+        phase,
+    )
+
+
+def test_project_words_give_the_road_but_extensions_never_do() -> None:
+    assert name_variants("罗沙路改扩建")["罗沙路"] == 2
+    assert name_variants("罗沙路改扩建工程")["罗沙路改扩建"] == 1
+    assert "深南路" not in name_variants("深南路东延")  # an extension is not its road
+    assert name_variants("翠竹路北延")["翠竹路北延线"] == 1
+    assert name_variants("新秀立交")["新秀立交桥"] == 1
+    assert "新秀" not in name_variants("新秀立交桥")  # 立交 is swapped, never removed
+    assert set(name_variants("春风隧道")) == {"春风隧道"}

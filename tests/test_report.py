@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,13 +13,22 @@ import pytest
 from shapely.geometry import Point
 
 import layers.report as report
-import layers.report_io as report_io
+import layers.report.io as report_io
+import layers.report.match as report_match
+import layers.report.phrases as report_phrases
+import layers.report.pipeline as report_pipeline
 from geo.errors import DataError
 from geo.gazetteer import load_gazetteer
-from geo.names import normalize_text, to_simplified
+from geo.model import Status
+from geo.name_index import Policy
+from geo.names import HAN, HAN_RANGES, is_han, normalize_text, to_simplified
+from layers.evidence import Evidence
 from layers.report import (
+    PhraseFinder,
     PlaceMatcher,
+    ReportResult,
     decode_bytes,
+    default_rules_path,
     detect_encoding,
     extract,
     extract_file,
@@ -25,6 +36,7 @@ from layers.report import (
     iter_sentences,
     layer_index,
     load_rules,
+    read_evidence,
     read_report,
 )
 from planmap.cli import main
@@ -47,7 +59,7 @@ def rules():
 
 @pytest.fixture(scope="module")
 def matcher(gaz, rules) -> PlaceMatcher:
-    return PlaceMatcher(gaz, rules=rules)
+    return PlaceMatcher.from_frame(gaz, rules=rules)
 
 
 @pytest.fixture(scope="module")
@@ -223,7 +235,7 @@ def test_short_aliases_are_skipped(rules):
         geometry=[Point(114.1, 22.5), None],
         crs="EPSG:4326",
     )
-    m = PlaceMatcher(tiny, rules=rules)
+    m = PlaceMatcher.from_frame(tiny, rules=rules)
     assert "甲" in m.skipped and "ab" in m.skipped
     assert [x.id for x in m.find("甲地 AB 甲乙公园 abc road")] == ["a", "b"]
 
@@ -240,7 +252,7 @@ def test_an_alias_of_two_places_is_not_guessed(rules):
         geometry=[None, None],
         crs="EPSG:4326",
     )
-    m = PlaceMatcher(tiny, rules=rules)
+    m = PlaceMatcher.from_frame(tiny, rules=rules)
     assert m.skipped["中心公园"] == "alias of several places: a, b"
     # an alias equal to another place's canonical name stays with that place
     assert [x.id for x in m.find("中心公园、丙丁公园、甲乙公园")] == ["b", "a"]
@@ -249,6 +261,55 @@ def test_an_alias_of_two_places_is_not_guessed(rules):
 def test_matcher_is_one_compiled_pattern_of_all_keys(matcher):
     for key in list(matcher.keys)[:50]:
         assert matcher.pattern.fullmatch(key), key
+
+
+def test_every_kept_surface_is_the_name_index_answer(matcher):
+    assert len(matcher.keys) > 400
+    for surface, fid in matcher.keys.items():
+        assert matcher.index.resolve(surface, policy=Policy.RECORD).id == fid, surface
+
+
+def test_a_surface_the_index_gives_to_another_place_is_left_out(rules):
+    # "丙丁 公园" is b's alias as written, but the index reads it as a's canonical name
+    tiny = gpd.GeoDataFrame(
+        {
+            "id": ["a", "b"],
+            "name": ["丙丁公园", "戊己公园"],
+            "name_en": [None, None],
+            "aliases": [[], ["丙丁 公园"]],
+            "kind": ["landmark", "landmark"],
+        },
+        geometry=[None, None],
+        crs="EPSG:4326",
+    )
+    m = PlaceMatcher.from_frame(tiny, rules=rules)
+    assert m.skipped["丙丁 公园"] == "the name index resolves it to a, not b"
+    assert [x.id for x in m.find("丙丁公园和丙丁 公园、戊己公园")] == ["a", "b"]
+
+
+def test_one_han_test_for_the_whole_code_base(rules):
+    ext_b = chr(0x20000)
+    assert is_han(ext_b) and re.fullmatch(f"[{HAN}]", ext_b)
+    for lo, hi in HAN_RANGES:
+        for code in (lo - 1, lo, hi, hi + 1):
+            assert is_han(chr(code)) == bool(re.fullmatch(f"[{HAN}]", chr(code))), hex(code)
+    tiny = gpd.GeoDataFrame(
+        {
+            "id": ["a"],
+            "name": ["甲乙公园"],
+            "name_en": [None],
+            "aliases": [[ext_b]],
+            "kind": ["landmark"],
+        },
+        geometry=[None],
+        crs="EPSG:4326",
+    )
+    m = PlaceMatcher.from_frame(tiny, rules=rules)
+    # counted as one Han character (min_han_chars), not as a too-short Latin key
+    assert m.skipped[ext_b] == "one Han character"
+    # and phrases are made of them: an extension-B name is a place-like phrase
+    phrases = [u.phrase for u in extract("推进𠀂𠀃片区建设。", matcher=m, rules=rules).unresolved]
+    assert phrases == ["𠀂𠀃片区"]
 
 
 # --- sentences and excerpts ----------------------------------------------------------------
@@ -260,11 +321,176 @@ def test_sentences_split_on_terminators_and_newlines():
 
 
 def test_excerpt_is_truncated(seed_result, rules):
-    excerpts = seed_result.excerpts(rules=rules)
-    assert excerpts["port.liantang"][0] == 4
-    for mentions, text in excerpts.values():
-        assert mentions >= 1
-        assert 0 < len(text) <= rules.excerpt_chars
+    evidence = seed_result.evidence(rules=rules)
+    assert evidence["port.liantang"].mentions == 4
+    for item in evidence.values():
+        assert item.mentions >= 1
+        assert 0 < len(item.excerpt) <= rules.input.excerpt_chars
+
+
+# --- evidence ------------------------------------------------------------------------------
+
+
+def test_evidence_is_typed_with_spans_into_the_normalised_text(seed_text, matcher, rules):
+    text = normalize_text(seed_text)
+    result = extract(seed_text, matcher=matcher, rules=rules)
+    evidence = result.evidence()
+    assert list(evidence) == [p.id for p in result.found]
+    for place in result.found:
+        item = evidence[place.id]
+        assert isinstance(item, Evidence) and item.id == place.id
+        assert type(item.mentions) is int and item.mentions == place.mentions
+        assert item.excerpt == place.excerpt(
+            sentences=rules.input.excerpt_sentences, chars=rules.input.excerpt_chars
+        )
+        assert len(item.spans) == len(place.sentences) > 0
+        for (a, b), sentence in zip(item.spans, place.sentences, strict=True):
+            # the sentence kept, less the ellipses of a cut
+            assert text[a:b] in sentence and len(sentence) - (b - a) <= 2
+            assert any(s in text[a:b] for s in place.surface)
+    assert evidence["metro.line17"].status is Status.UNDER_CONSTRUCTION
+    assert evidence["port.liantang"].mentions == 4
+
+
+def test_read_evidence_streams_and_counts_offsets_across_pieces(tmp_path, gaz, monkeypatch):
+    seed = (FIXTURES / "seed_article.txt").read_text(encoding="utf-8")
+    path = tmp_path / "seed.txt"
+    path.write_text(seed, encoding="utf-8")
+    monkeypatch.setattr(report_io, "CHUNK_BYTES", 700)
+    _, chunks = read_report(path)
+    pieces = list(chunks)
+    assert len(pieces) > 5
+    joined = "\n".join(normalize_text(p) for p in pieces)  # the streamed normalised text
+    evidence = read_evidence(path, gazetteer=gaz)
+    assert evidence == extract_file(path, gazetteer=gaz).evidence()
+    assert evidence["port.liantang"].mentions == 4
+    for item in evidence.values():
+        for a, b in item.spans:
+            assert joined[a:b] and joined[a:b] in item.excerpt + joined  # inside the text
+    first = evidence["port.liantang"]
+    a, b = first.spans[0]
+    assert "莲塘口岸" in joined[a:b]
+
+
+def test_the_untyped_helpers_are_gone():
+    assert not hasattr(ReportResult, "excerpts")
+    assert not hasattr(report, "report_excerpts")
+
+
+def test_extract_needs_a_gazetteer_or_a_matcher():
+    with pytest.raises(TypeError, match="gazetteer or a matcher"):
+        extract("莲塘口岸。")
+
+
+# --- linear time ---------------------------------------------------------------------------
+
+
+class _Counted:
+    """A compiled pattern that counts its calls and the characters they pass over."""
+
+    def __init__(self, pattern: re.Pattern, counter: dict[str, int]) -> None:
+        self.pattern, self.counter = pattern, counter
+
+    def _count(self, chars: int) -> None:
+        self.counter["calls"] += 1
+        self.counter["chars"] += max(chars, 0)
+
+    def finditer(self, string, pos=0, endpos=sys.maxsize):
+        self._count(min(endpos, len(string)) - pos)
+        return self.pattern.finditer(string, pos, endpos)
+
+    def findall(self, string, pos=0, endpos=sys.maxsize):
+        self._count(min(endpos, len(string)) - pos)
+        return self.pattern.findall(string, pos, endpos)
+
+    def search(self, string, pos=0, endpos=sys.maxsize):
+        m = self.pattern.search(string, pos, endpos)
+        self._count((m.end() if m else min(endpos, len(string))) - pos)
+        return m
+
+    def match(self, string, pos=0, endpos=sys.maxsize):
+        m = self.pattern.match(string, pos, endpos)
+        self._count(m.end() - pos if m else 1)
+        return m
+
+    def fullmatch(self, string, pos=0, endpos=sys.maxsize):
+        self._count(min(endpos, len(string)) - pos)
+        return self.pattern.fullmatch(string, pos, endpos)
+
+    def sub(self, repl, string, count=0):
+        self._count(len(string))
+        return self.pattern.sub(repl, string, count)
+
+    def __getattr__(self, name):
+        return getattr(self.pattern, name)
+
+
+class _CountingRe:
+    """Stands in for the ``re`` module: every pattern compiled through it is counted."""
+
+    def __init__(self) -> None:
+        self.counter = {"calls": 0, "chars": 0}
+
+    def compile(self, pattern, flags=0):
+        return _Counted(re.compile(pattern, flags), self.counter)
+
+    def finditer(self, pattern, string, flags=0):
+        return self.compile(pattern, flags).finditer(string)
+
+    def sub(self, pattern, repl, string, count=0, flags=0):
+        return self.compile(pattern, flags).sub(repl, string, count)
+
+    def __getattr__(self, name):
+        return getattr(re, name)
+
+
+def _long_line(k: int) -> str:
+    """One sentence without punctuation or cue words: 2k mentions, then k suffixes (路) that
+    are no name, so the phrase before each reaches back to the start of the run."""
+    return "罗湖口岸莲塘口岸" * k + "甲乙道路" * k
+
+
+def _scanned(monkeypatch, rules, k: int) -> tuple[dict[str, int], dict[str, int]]:
+    """Characters and calls of every pattern the pipeline compiles (the cue pattern apart)."""
+    cues, others = _CountingRe(), _CountingRe()
+    with monkeypatch.context() as patch:
+        patch.setattr(report_pipeline, "re", cues)
+        patch.setattr(report_phrases, "re", others)
+        patch.setattr(report_match, "re", others)
+        gazetteer = load_gazetteer()
+        matcher = PlaceMatcher.from_frame(gazetteer, rules=rules)
+        result = extract(_long_line(k), matcher=matcher, rules=rules)
+    assert result.sentences == 1
+    assert sum(p.mentions for p in result.found) == 2 * k
+    return cues.counter, others.counter
+
+
+def test_extraction_scans_a_long_sentence_in_linear_time(monkeypatch, rules):
+    small_cues, small = _scanned(monkeypatch, rules, 300)
+    large_cues, large = _scanned(monkeypatch, rules, 1200)
+    # status cues: found once per sentence, however many mentions need a status
+    assert small_cues["calls"] == large_cues["calls"] == 1
+    # every scan together: four times the text, about four times the characters (a rescan of
+    # the sentence per mention or per suffix would be sixteen times)
+    text_ratio = len(_long_line(1200)) / len(_long_line(300))
+    assert large["chars"] / small["chars"] < 1.1 * text_ratio
+    assert large["chars"] < 20 * len(_long_line(1200))
+
+
+def test_counts_never_start_inside_a_numeral(rules):
+    finder = PhraseFinder(rules)
+    assert finder.count_re.search("建成12个").group(0) == "12个"
+    assert finder.count_re.search("一二三个", 1) is None  # a count starts where its number does
+    assert finder.count_re.search("建成一二三个").group(0) == "一二三个"
+
+
+def test_a_phrase_reaching_back_past_the_limit_is_not_a_name(matcher, rules):
+    limit = rules.unresolved.max_phrase_chars
+    run = "丙" * (3 * limit)
+    assert [u.phrase for u in extract(run + "片区。", matcher=matcher).unresolved] == []
+    # a separator within the limit still cuts the name out of the run
+    cut = extract(run + "的甲乙片区。", matcher=matcher).unresolved
+    assert [u.phrase for u in cut] == ["甲乙片区"]
 
 
 # --- bad input -----------------------------------------------------------------------------
@@ -328,6 +554,45 @@ def test_binary_files_are_refused(data, tmp_path, gaz, matcher):
         extract_file(path, gazetteer=gaz, matcher=matcher)
 
 
+def test_binary_after_the_first_sample_is_refused_with_its_offset(tmp_path, matcher, monkeypatch):
+    text = ("莲塘口岸很好。\n" * 4000).encode()
+    assert len(text) > report_io.SAMPLE_BYTES
+    path = tmp_path / "late.bin"
+    path.write_bytes(text + b"\x00\x01\x02" * 100 + "罗湖口岸。".encode())
+    message = rf"late\.bin: binary file \(NUL bytes at byte {len(text)}\)"
+    with pytest.raises(DataError, match=message):
+        extract_file(path, matcher=matcher)
+    monkeypatch.setattr(report_io, "CHUNK_BYTES", 1001)  # pieces that split characters
+    with pytest.raises(DataError, match=message):
+        extract_file(path, matcher=matcher)
+    with pytest.raises(DataError, match=rf"up\.txt: binary file \(NUL bytes at byte {len(text)}\)"):
+        decode_bytes(path.read_bytes(), where="up.txt")
+
+
+def test_control_characters_after_the_sample_are_binary(tmp_path, matcher):
+    text = ("罗湖口岸。\n" * 6000).encode()
+    path = tmp_path / "controls.txt"
+    path.write_bytes(text + bytes(range(1, 32)) * 50)  # no NUL, valid UTF-8
+    with pytest.raises(DataError, match=rf"binary file \(control bytes at byte {len(text)}\)"):
+        extract_file(path, matcher=matcher)
+
+
+def test_binary_in_utf16_is_found_in_the_decoded_text(tmp_path, matcher):
+    text = "莲塘口岸很好。\n" * 8000
+    path = tmp_path / "wide.txt"
+    path.write_bytes(text.encode("utf-16") + "\x00\x00".encode("utf-16-le"))
+    offset = 2 + 2 * len(text)  # the BOM, then two bytes a character
+    with pytest.raises(DataError, match=rf"wide\.txt: binary file \(NUL bytes at byte {offset}\)"):
+        extract_file(path, matcher=matcher)
+
+
+def test_a_stray_control_character_is_not_binary(tmp_path, matcher):
+    path = tmp_path / "stray.txt"
+    path.write_bytes(("罗湖口岸。\n" * 6000).encode() + b"\x0b" + "莲塘口岸。".encode())
+    result = extract_file(path, matcher=matcher)
+    assert {p.id for p in result.found} == {"port.luohu", "port.liantang"}
+
+
 def test_undecodable_text_is_refused(tmp_path, gaz, matcher):
     path = tmp_path / "odd.txt"
     path.write_bytes(b"abc \x80\x80\x80\xff\xff def " * 20)
@@ -341,6 +606,22 @@ def test_utf8_broken_after_the_sample_is_refused(tmp_path, gaz, matcher, monkeyp
     path.write_bytes("莲塘口岸很好。".encode() * 4 + b"\xff\xfe\xfd" + "罗湖口岸。".encode())
     with pytest.raises(DataError, match=r"late\.txt: not valid utf-8"):
         extract_file(path, gazetteer=gaz, matcher=matcher)
+
+
+@pytest.mark.parametrize("chunk", [999, 1 << 20])  # in a later block, or in the first
+@pytest.mark.parametrize(
+    ("bom", "codec", "bad"),
+    [(b"\xef\xbb\xbf", "utf-8", b"\xff"), (b"\xff\xfe", "utf-16-le", b"\x00\xdc")],
+)
+def test_a_decoding_error_names_its_byte(bom, codec, bad, chunk, tmp_path, matcher, monkeypatch):
+    monkeypatch.setattr(report_io, "CHUNK_BYTES", chunk)
+    good = bom + "莲塘口岸很好。\n".encode(codec) * 300
+    path = tmp_path / "broken.txt"
+    path.write_bytes(good + bad + "罗湖口岸。".encode(codec))
+    with pytest.raises(
+        DataError, match=rf"broken\.txt: not valid utf-(8-sig|16) text at byte {len(good)} "
+    ):
+        extract_file(path, matcher=matcher)
 
 
 def test_missing_file_and_folder(tmp_path, gaz, matcher):
@@ -363,7 +644,7 @@ def test_oversized_file_is_refused_with_the_limit(tmp_path, gaz, matcher, rules)
 def test_streaming_in_small_chunks_gives_the_same_result(tmp_path, gaz, matcher, monkeypatch):
     seed = (FIXTURES / "seed_article.txt").read_text(encoding="utf-8")
     whole = extract(seed, gazetteer=gaz, matcher=matcher)
-    monkeypatch.setattr(report_io, "CHUNK_CHARS", 500)
+    monkeypatch.setattr(report_io, "CHUNK_BYTES", 500)
     path = tmp_path / "seed.txt"
     path.write_text(seed, encoding="utf-8")
     _, chunks = read_report(path)
@@ -375,7 +656,7 @@ def test_streaming_in_small_chunks_gives_the_same_result(tmp_path, gaz, matcher,
 
 
 def test_one_huge_line_is_cut_at_sentence_ends(tmp_path, gaz, matcher, monkeypatch):
-    monkeypatch.setattr(report_io, "CHUNK_CHARS", 1000)
+    monkeypatch.setattr(report_io, "CHUNK_BYTES", 1000)
     path = tmp_path / "oneline.txt"
     path.write_text("推进莲塘口岸建设。" * 3000, encoding="utf-8")  # no newline at all
     _, chunks = read_report(path)
@@ -391,7 +672,7 @@ def test_a_huge_sentence_is_kept_as_a_window(gaz, matcher, rules):
     result = extract(text, gazetteer=gaz, matcher=matcher, rules=rules)
     (sentence,) = result.found[0].sentences
     assert "罗湖口岸" in sentence
-    assert len(sentence) == rules.max_sentence_chars + 2  # with an ellipsis at each end
+    assert len(sentence) == rules.input.max_sentence_chars + 2  # with an ellipsis at each end
     assert sentence.startswith("…甲") and sentence.endswith("乙…")
 
 
@@ -451,6 +732,33 @@ def test_cli_extract_table_and_refusal(capsys, tmp_path):
     assert "e.txt: empty file" in capsys.readouterr().err
 
 
+_BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+def test_cli_extract_shows_bidi_controls_escaped(capsys, tmp_path):
+    path = tmp_path / "bidi.txt"
+    path.write_text(f"推进莲塘口岸{_BIDI}建设。\n", encoding="utf-8")
+    assert main(["extract", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "port.liantang" in out
+    assert not set(out) & set(_BIDI)
+    for char in _BIDI:
+        assert f"<U+{ord(char):04X}>" in out
+    assert main(["extract", str(path), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert not set(out) & set(_BIDI)  # \u escapes in the JSON: the same value
+    (place,) = json.loads(out)["found"]
+    assert _BIDI in place["sentences"][0]
+
+
+def test_cli_extract_district_option(capsys):
+    seed = str(FIXTURES / "seed_article.txt")
+    assert main(["extract", seed, "--json", "--district", "luohu"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["found"]) == len(SEED_LABELS["places"])
+    assert main(["extract", seed, "--district", "atlantis"]) == 2
+    assert "district 'atlantis' is not one of: futian, luohu" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_cli_build_with_report_fills_excerpts(tmp_path, capsys):
     out = tmp_path / "build"
@@ -469,12 +777,70 @@ def test_rules_file_errors_name_the_file(tmp_path):
     bad.write_text("[input\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"rules\.toml: not valid TOML"):
         load_rules(bad)
-    text = (Path(report.__file__).parents[1] / "data" / "report_rules.toml").read_text(
-        encoding="utf-8"
-    )
+    text = default_rules_path().read_text(encoding="utf-8")
     bad.write_text(text.replace("max_bytes = ", "max_bytes_x = "), encoding="utf-8")
-    with pytest.raises(DataError, match=r"rules\.toml: \[input\]\.max_bytes must be an integer"):
+    with pytest.raises(DataError, match=r"rules\.toml: input\.max_bytes: Field required"):
         load_rules(bad)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "existing = [",
+            "built = [",
+            r"status\.built\.\[key\]: status 'built' is not one of: existing, under_construction, "
+            r"planned, proposed",
+        ),
+        (
+            "require_suffix = { metro_station",
+            "require_suffix = { metro_stop",
+            r"matcher\.require_suffix\.metro_stop\.\[key\]: kind 'metro_stop' is not one of: district,",
+        ),
+        (
+            "max_unresolved = 500",
+            "max_unresolved = -1",
+            r"input\.max_unresolved: .* greater than 0",
+        ),
+        (
+            'proposed = ["建议"',
+            'proposed = ["建成", "建议"',
+            "status: cue '建成' is given for existing",
+        ),
+        ("min_han_chars = 2", 'min_han_chars = "two"', r"matcher\.min_han_chars: .*valid integer"),
+    ],
+)
+def test_rules_are_validated_in_one_line(old, new, message, tmp_path):
+    text = default_rules_path().read_text(encoding="utf-8")
+    assert old in text
+    bad = tmp_path / "rules.toml"
+    bad.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(DataError, match=r"^rules\.toml: " + message) as info:
+        load_rules(bad)
+    assert "\n" not in str(info.value)
+
+
+def test_rules_accept_a_bom_and_stay_valid_when_replaced(tmp_path, rules):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + default_rules_path().read_bytes())
+    assert load_rules(path) == rules
+    assert set(rules.status) == set(Status)
+    assert rules.cues["推进"] is Status.UNDER_CONSTRUCTION
+    assert rules.replace(max_bytes=10).input.max_bytes == 10
+    with pytest.raises(DataError, match=r"input\.max_bytes: .* greater than 0"):
+        rules.replace(max_bytes=0)
+    with pytest.raises(TypeError, match="no report rule 'max_byte'"):
+        rules.replace(max_byte=10)
+
+
+def test_the_report_imports_no_style_or_render_module():
+    code = (
+        "import sys, layers.report; "
+        "print(sorted(m for m in sys.modules if m.startswith(('layers.styles', 'layers.render', "
+        "'layers.legend', 'layers.app', 'folium', 'streamlit'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_labels_use_simplified_forms():
@@ -484,41 +850,6 @@ def test_labels_use_simplified_forms():
             continue
         for phrase in label["unresolved"]:
             assert to_simplified(phrase) == phrase
-
-
-# --- the app page --------------------------------------------------------------------------
-
-
-@pytest.mark.slow
-def test_report_page_escapes_and_maps(seed_result):
-    from streamlit.testing.v1 import AppTest
-
-    page = Path(__file__).parents[1] / "pages" / "1_Report.py"
-    at = AppTest.from_file(str(page), default_timeout=120)
-    at.run()
-    assert not at.exception
-    hostile = (REPORTS / "hostile.html.txt").read_text(encoding="utf-8")
-    at.text_area(key="report_text").input(hostile).run()
-    assert not at.exception
-    (marked,) = [m.value for m in at.markdown if "planmap-report" in m.value]
-    assert "<script" not in marked and "<iframe" not in marked and "<img" not in marked
-    assert marked.count("<mark") == 3
-    box = at.selectbox(key="report_place")
-    assert box.value == "port.liantang"
-    box.select("port.wenjindu").run()
-    assert not at.exception
-    assert "文锦渡口岸" in [t.value for t in at.text]
-    # the seed: every found place is offered; unlocated ones say so instead of failing
-    at.text_area(key="report_text").input(
-        (FIXTURES / "seed_article.txt").read_text(encoding="utf-8")
-    ).run()
-    assert not at.exception
-    assert set(at.selectbox(key="report_place").options) == {
-        f"{p.name} · {p.layer} · {p.mentions}×" for p in seed_result.found
-    }
-    at.selectbox(key="report_place").select("zone.yulong_area").run()  # unlocated
-    assert not at.exception
-    assert any("no location" in w.value for w in at.warning)
 
 
 def test_text_for_display_limits(rules):

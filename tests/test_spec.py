@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from geo.errors import SpecError
+from geo.model import LayerGroup, Status
 from geo.paths import default_spec
-from layers.spec import Group, Status, load_spec, parse_spec
+from layers.spec import load_spec, parse_spec
 
 GOOD = """
 title = "t"
@@ -30,6 +31,7 @@ def test_the_shipped_spec_declares_the_2025_structure():
         "roads",
         "zones",
         "low_altitude",
+        "low_altitude_service",
         "context",
     ]
     structure = [f.place for f in spec.layers[0].features]
@@ -46,7 +48,7 @@ def test_the_shipped_spec_declares_the_2025_structure():
 
 def test_a_good_spec_is_typed_and_frozen():
     spec = parse_spec(GOOD, path="x.toml")
-    assert spec.layers[0].group is Group.ports
+    assert spec.layers[0].group is LayerGroup.PORTS
     assert spec.layers[0].features[0].status is Status.PLANNED
     with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen error type
         spec.layers[0].features[0].place = "x"
@@ -77,7 +79,7 @@ def test_bad_specs_name_the_file_and_the_field(text, where):
 
 def test_a_layer_needs_features_or_include():
     text = GOOD.replace('features = [{ place = "罗湖口岸", status = "planned" }]', "")
-    with pytest.raises(SpecError, match="layers\\[0\\]: .*features' or 'include'"):
+    with pytest.raises(SpecError, match="layers\\[0\\]: .*'features', 'include' or 'proposals'"):
         parse_spec(text, path="s.toml")
 
 

@@ -9,7 +9,8 @@ from shapely.geometry import LineString, Point, Polygon
 from layers.styles import KINDS, legend_entries, style_for
 
 ALL_KINDS = (
-    "district neighbour_district subdistrict hk_border axis belt cluster port metro_line "
+    "district neighbour_district subdistrict community park hk_border axis belt cluster port "
+    "metro_line "
     "metro_station metro_project road tunnel interchange zone project school greenway landmark "
     "landing_point air_route railway_station constraint service_area"
 ).split()
@@ -55,7 +56,10 @@ def test_unlocated_is_not_drawn():
     [
         (("harbour", "existing", "located"), "district, neighbour_district"),
         (("port", "built", "located"), "existing, under_construction, planned, proposed"),
-        (("port", "existing", "exact"), "surveyed, located, approximate, schematic, unlocated"),
+        (
+            ("port", "existing", "exact"),
+            "surveyed, located, approximate, within, schematic, unlocated",
+        ),
     ],
 )
 def test_bad_values_list_the_choices(args, valid):

@@ -1,7 +1,8 @@
 """Maximal covering location (MCLP) on a sparse coverage matrix: greedy, 1-swap, exact.
 
 Pure numbers, no geography: a demand point ``i`` is covered by a candidate ``j`` when
-``A[i, j] == 1``; choose ``p`` candidates maximising the covered weight ``w``.
+``A[i, j] == 1``; choose ``p`` candidates maximising the covered weight ``w``. Private: the
+public names are offered by :mod:`geo.siting`.
 """
 
 from __future__ import annotations
@@ -11,32 +12,37 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from enum import Enum
 from itertools import combinations
 
 import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-from geo.errors import SpecError
+from geo.errors import DataError, OptionError
+from geo.model import Choice
+from geo.siting.rules import LIMITS
+
+__all__ = [
+    "Solution",
+    "Solver",
+    "brute_force",
+    "coverage_matrix",
+    "covered_weight",
+    "exact",
+    "greedy",
+    "lp_bound",
+    "rank_order",
+    "reduce_rows",
+    "solve",
+    "swap_search",
+]
 
 
-class Solver(Enum):
-    """Valid values of ``solver=``."""
+class Solver(Choice):
+    """Valid values of ``solver=``: greedy (+ 1-swap) or the exact integer program (HiGHS)."""
 
     GREEDY = "greedy"
     EXACT = "exact"
-
-    @classmethod
-    def get_value(cls, value: str | Solver) -> Solver:
-        """Validate ``value``; a bad one raises ``SpecError`` listing the valid choices."""
-        if isinstance(value, cls):
-            return value
-        try:
-            return cls(str(value).lower())
-        except ValueError:
-            valid = ", ".join(repr(m.value) for m in cls)
-            raise SpecError(f"solver: {value!r} is not one of {valid}") from None
 
 
 @dataclass(frozen=True)
@@ -94,8 +100,7 @@ def coverage_matrix(
     scipy.sparse.csr_matrix
         Shape ``(n_demand, n_candidates)``, dtype float64.
     """
-    if not radius_m > 0:
-        raise SpecError(f"radius_m must be > 0 (got {radius_m})")
+    radius_m = LIMITS["radius_m"].check(radius_m, name="radius_m")
     demand_xy = np.asarray(demand_xy, dtype=float).reshape(-1, 2)
     candidate_xy = np.asarray(candidate_xy, dtype=float).reshape(-1, 2)
     tree = cKDTree(candidate_xy)
@@ -126,11 +131,11 @@ def _check(coverage: sparse.csr_matrix, weights: np.ndarray, p: int) -> np.ndarr
     n_dem, n_cand = coverage.shape
     w = np.asarray(weights, dtype=float).ravel()
     if w.shape != (n_dem,):
-        raise SpecError(f"weights: expected {n_dem} values, got {w.size}")
+        raise DataError(f"weights: expected {n_dem} values, got {w.size}")
     if np.any(w < 0) or not np.all(np.isfinite(w)):
-        raise SpecError("weights: every demand weight must be finite and >= 0")
-    if not 1 <= p <= n_cand:
-        raise SpecError(f"n={p} must be between 1 and the {n_cand} candidate sites")
+        raise DataError("weights: every demand weight must be finite and >= 0")
+    if isinstance(p, bool) or not isinstance(p, int | np.integer) or not 1 <= p <= n_cand:
+        raise OptionError(f"n={p} must be between 1 and the {n_cand} candidate sites")
     return w
 
 
@@ -234,7 +239,7 @@ def brute_force(coverage: sparse.csr_matrix, weights: np.ndarray, p: int) -> tup
     return best
 
 
-def _reduce(coverage: sparse.csr_matrix, w: np.ndarray) -> tuple[sparse.csr_matrix, np.ndarray]:
+def reduce_rows(coverage: sparse.csr_matrix, w: np.ndarray) -> tuple[sparse.csr_matrix, np.ndarray]:
     """Drop uncoverable or weightless rows and merge rows covered by the same candidates."""
     csr = coverage.tocsr()
     csr.sort_indices()
@@ -269,7 +274,7 @@ def _model(
     """The (reduced) MCLP as a HiGHS model, columns ``x`` (sites) then ``y`` (demand rows)."""
     import highspy
 
-    a_red, w_red = _reduce(coverage, w)
+    a_red, w_red = reduce_rows(coverage, w)
     n_cand, n_row = coverage.shape[1], a_red.shape[0]
     top = sparse.hstack([sparse.csr_matrix(np.ones((1, n_cand))), sparse.csr_matrix((1, n_row))])
     link = sparse.hstack([-a_red, sparse.identity(n_row, format="csr")])
@@ -296,15 +301,25 @@ def _model(
 
 
 def _highs(time_limit_s: float, threads: int | None) -> object:
+    """A silent HiGHS with a finite positive time limit (HiGHS keeps its default, no limit,
+    when handed a negative one and runs unbounded with NaN, so both are refused here)."""
     import highspy
 
+    limit = LIMITS["time_limit_s"].check(time_limit_s, name="time_limit_s")
     with _stdout_to_stderr():
         highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("time_limit", float(time_limit_s))
+    if highs.setOptionValue("time_limit", limit) != highspy.HighsStatus.kOk:
+        raise OptionError(f"time_limit_s: HiGHS refused {limit:g} seconds")
     if threads:
         highs.setOptionValue("threads", int(threads))
     return highs
+
+
+def _time_limit(highs: object) -> float:
+    """The time limit HiGHS will apply, read back from it."""
+    value = highs.getOptionValue("time_limit")
+    return float(value[1] if isinstance(value, tuple) else value)
 
 
 def lp_bound(
@@ -387,7 +402,7 @@ def exact(
         "nonzeros": nnz,
         "build_seconds": build_s,
         "nodes": int(info.mip_node_count),
-        "time_limit_s": float(time_limit_s),
+        "time_limit_s": _time_limit(highs),
         "warm_start": warm_start is not None,
     }
     if values.size != lp.num_col_ or int(info.primal_solution_status) == 0:
@@ -458,12 +473,15 @@ def solve(
 
     Raises
     ------
-    SpecError
-        Bad ``solver``, ``p`` or weights.
+    OptionError
+        Bad ``solver``, ``p`` or ``time_limit_s`` (exact).
+    DataError
+        Bad weights.
     """
-    kind = Solver.get_value(solver)
+    kind = Solver.get(solver)
     w = _check(coverage, weights, p)
     if kind is Solver.EXACT:
+        LIMITS["time_limit_s"].check(time_limit_s, name="time_limit_s")  # before the warm start
         start = None
         if warm_start:
             start, _ = swap_search(coverage, w, greedy(coverage, w, p))

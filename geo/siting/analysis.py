@@ -1,11 +1,12 @@
 """What a set of chosen sites gives: their networks, coverage figures, the cross-border route.
 
-Part of `geo.siting` (which re-exports the public names). Measured in EPSG:32650 metres.
+Measured in EPSG:32650 metres.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -13,16 +14,16 @@ import shapely
 from shapely.geometry import LineString, Point
 from shapely.geometry.base import BaseGeometry
 
-from geo._mclp import coverage_matrix
 from geo.errors import GeometryError
 from geo.geometry import to_lonlat, to_metric
-from geo.siting_inputs import _xy
-from geo.siting_rules import Network
+from geo.siting._mclp import coverage_matrix
+from geo.siting.inputs import metric_xy
+from geo.siting.rules import Network
 
-__all__ = ["classify_networks", "coverage_stats", "cross_border_route"]
+__all__ = ["classify_networks", "coverage_stats", "cross_border_route", "network_counts"]
 
 
-def _scaled_counts(networks: tuple[Network, ...], n: int) -> list[int]:
+def network_counts(networks: Sequence[Network], n: int) -> list[int]:
     """Counts per network summing to ``n``: as configured, else scaled by largest remainder."""
     counts = np.array([net.count for net in networks], dtype=float)
     if counts.sum() == n:
@@ -37,17 +38,17 @@ def _scaled_counts(networks: tuple[Network, ...], n: int) -> list[int]:
 
 
 def classify_networks(
-    sites: gpd.GeoDataFrame, anchors: gpd.GeoDataFrame, networks: tuple[Network, ...]
+    sites: gpd.GeoDataFrame, anchors: gpd.GeoDataFrame, networks: Sequence[Network]
 ) -> np.ndarray:
-    """Assign each site a network key by the config's rules (see ``data/siting.toml``).
+    """Assign each site a network key by the rules' networks (see a district's ``siting.toml``).
 
     In config order, each non-rest network takes its count of still-unassigned sites nearest
     to any anchor of its ``near`` kinds (ties by site order); the rest network takes the others.
     """
     n = len(sites)
-    counts = _scaled_counts(networks, n)
+    counts = network_counts(networks, n)
     label = np.full(n, "", dtype=object)
-    sxy = _xy(sites)
+    sxy = metric_xy(sites)
     for net, count in zip(networks, counts, strict=True):
         if net.rest:
             continue
@@ -56,7 +57,7 @@ def classify_networks(
         if not len(targets) or not free.size:
             dist = np.zeros(free.size)
         else:
-            txy = _xy(targets)
+            txy = metric_xy(targets)
             diff = sxy[free, None, :] - txy[None, :, :]
             dist = np.sqrt((diff**2).sum(axis=2)).min(axis=1)
         label[free[np.argsort(dist, kind="stable")[:count]]] = net.key
@@ -86,7 +87,7 @@ def coverage_stats(
         total_weight, per_network`` (``{key: {name, count, area_share, demand_share}}``).
     """
     area = to_metric(district)
-    sxy, dxy = _xy(sites), _xy(demand)
+    sxy, dxy = metric_xy(sites), metric_xy(demand)
     weights = demand["weight"].to_numpy(dtype=float)
     matrix = coverage_matrix(dxy, sxy, radius_m) if len(sites) else None
     total_w = float(weights.sum())

@@ -1,7 +1,7 @@
 """Compare two reports, or two build folders: places new, dropped, or changed in status.
 
-A *report* side is read with :mod:`layers.report`: a place is present when the report names
-it, and its status is the one the report's wording gives it (``[status]`` cues in
+A *report* side is read with :func:`layers.report.pipeline.extract_file`: a place is present when
+the report names it, and its status is the one the report's wording gives it (``[status]`` cues in
 ``data/report_rules.toml``: 建成 -> existing, 开工建设/推进 -> under_construction, ...).
 
 A *build folder* side is the GeoJSON written by ``planmap build``: its features and their
@@ -22,9 +22,21 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from geo.errors import DataError
+from geo.model import LONLAT_CRS
+from layers.report.match import PlaceMatcher
+from layers.report.pipeline import extract_file
 
-__all__ = ["Change", "PlaceState", "diff_frame", "diff_paths", "diff_states", "states_from_build"]
+__all__ = [
+    "COLUMNS",
+    "Change",
+    "PlaceState",
+    "diff_frame",
+    "diff_paths",
+    "diff_states",
+    "states_from_build",
+]
 
+#: the columns of a diff layer (then ``geometry``)
 COLUMNS = [
     "id",
     "name",
@@ -109,14 +121,17 @@ def states_from_build(folder: str | Path) -> tuple[dict[str, PlaceState], bool]:
 
 
 def _states_from_report(
-    path: Path, *, gazetteer: gpd.GeoDataFrame, layer_of: Mapping[str, str]
+    path: Path,
+    *,
+    matcher: PlaceMatcher,
+    geoms: Mapping[str, BaseGeometry | None],
+    layer_of: Mapping[str, str],
 ) -> dict[str, PlaceState]:
-    from layers.report import extract_file
-
-    result = extract_file(path, gazetteer=gazetteer, layer_of=layer_of)
-    geoms = dict(zip(gazetteer["id"], gazetteer.geometry, strict=True))
+    result = extract_file(path, matcher=matcher, layer_of=layer_of)
     return {
-        p.id: PlaceState(p.id, p.name, p.layer, p.status, p.mentions, geoms.get(p.id))
+        p.id: PlaceState(
+            p.id, p.name, p.layer, p.status and p.status.value, p.mentions, geoms.get(p.id)
+        )
         for p in result.found
     }
 
@@ -169,8 +184,8 @@ def diff_states(
 def diff_frame(rows: list[dict[str, object]]) -> gpd.GeoDataFrame:
     """The changes as a layer (EPSG:4326) with a ``change`` column: new|dropped|status_changed."""
     if not rows:
-        return gpd.GeoDataFrame({c: [] for c in COLUMNS}, geometry=[], crs="EPSG:4326")
-    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")[[*COLUMNS, "geometry"]]
+        return gpd.GeoDataFrame({c: [] for c in COLUMNS}, geometry=[], crs=LONLAT_CRS)
+    frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=LONLAT_CRS)[[*COLUMNS, "geometry"]]
     for col in ("layer", "old_status", "new_status"):  # missing is None, not NaN
         frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
     return frame
@@ -190,9 +205,10 @@ def diff_paths(
     old, new : str or Path
         Two report text files, or two folders written by ``planmap build``.
     gazetteer : GeoDataFrame, optional
-        For reports (default :func:`geo.gazetteer.load_gazetteer`).
+        For reports: the district's gazetteer (default :func:`geo.gazetteer.load_gazetteer`
+        of the default district).
     layer_of : mapping, optional
-        For reports: ``{id: layer}`` (:func:`layers.report.layer_index`).
+        For reports: ``{id: layer}`` (:func:`layers.report.layer_index` of a LayerSet).
 
     Returns
     -------
@@ -220,7 +236,10 @@ def diff_paths(
         from geo.gazetteer import load_gazetteer
 
         gazetteer = load_gazetteer()
-    layer_of = layer_of or {}
-    a = _states_from_report(old, gazetteer=gazetteer, layer_of=layer_of)
-    b = _states_from_report(new, gazetteer=gazetteer, layer_of=layer_of)
-    return diff_frame(diff_states(a, b))
+    matcher = PlaceMatcher.from_frame(gazetteer)  # once for both sides
+    geoms = dict(zip(gazetteer["id"], gazetteer.geometry, strict=True))
+    sides = [
+        _states_from_report(p, matcher=matcher, geoms=geoms, layer_of=layer_of or {})
+        for p in (old, new)
+    ]
+    return diff_frame(diff_states(*sides))
