@@ -16,7 +16,9 @@ pack() {  # pack NAME@VERSION DIR: npm pack the tarball and unpack it into $WORK
   tar -xzf "$WORK/$tgz" -C "$WORK/$dir" --strip-components=1
 }
 
-pack leaflet@1.9.3 leaflet
+# folium 0.20 links Leaflet 1.9.3; its patch release 1.9.4 fixes a crash that breaks every map
+# with a MultiPoint or GeometryCollection and a tooltip (Leaflet #8890), so 1.9.4 is served
+pack leaflet@1.9.4 leaflet
 pack jquery@3.7.1 jquery
 pack bootstrap@5.2.2 bootstrap5
 pack bootstrap@3.4.1 bootstrap3
@@ -31,7 +33,7 @@ keep() {  # keep SRC DST: copy one file, making folders
   cp "$WORK/$1" "$DEST/$2"
 }
 
-d=leaflet-1.9.3
+d=leaflet-1.9.4
 keep leaflet/dist/leaflet.js $d/leaflet.js
 keep leaflet/dist/leaflet.css $d/leaflet.css
 for f in layers.png layers-2x.png marker-icon.png marker-icon-2x.png marker-shadow.png; do

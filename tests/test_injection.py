@@ -21,8 +21,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from shapely.geometry import Point
 
-from layers._page import SafeTemplate, js_json
-from layers.render import make_map
+from layers.map import make_map
+from layers.map.page import SafeTemplate, js_json
 from planmap.cli import main
 
 _DELIMS = ("{{", "{%", "{#")
@@ -69,7 +69,7 @@ def test_js_json_is_inert_and_lossless(value):
 
 def test_rendered_output_is_never_rendered_again(tmp_path, monkeypatch):
     """Even a string that reached a script unescaped stays literal: the page keeps each
-    element's rendered text verbatim (layers._page.adopt)."""
+    element's rendered text verbatim (layers.map.page.adopt)."""
 
     class Raw(MacroElement):
         _template = SafeTemplate(

@@ -7,9 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from test_render import EXPECTED_COUNTS, XSS, luohu_layers
+from shapely.geometry import LineString, Point
+from test_render import EXPECTED_COUNTS, XSS, layer_set, luohu_layers
 
-from layers.render import make_map
+from layers.map import DrawTools, make_map
 from planmap._chromium import CHROMIUM, CHROMIUM_ARGS, is_local, missing, must_run
 
 pytestmark = pytest.mark.browser
@@ -99,7 +100,7 @@ def _open(browser, path: Path, *, shot: str):
 @in_browser_thread
 def test_standalone_map_draws_offline(browser, tmp_path):
     out = tmp_path / "map.html"
-    make_map(luohu_layers(), embed=True).save(str(out))
+    make_map(layer_set(luohu_layers()), embed=True).save(str(out))
     page, blocked, dialogs, errors = _open(browser, out, shot="map_none.png")
 
     assert page.evaluate("typeof window.L") == "object"
@@ -123,7 +124,7 @@ def test_standalone_map_draws_offline(browser, tmp_path):
 @in_browser_thread
 def test_hostile_name_is_text(browser, tmp_path):
     out = tmp_path / "map.html"
-    make_map(luohu_layers(), embed=True, highlight_id="port.wenjindu").save(str(out))
+    make_map(layer_set(luohu_layers()), embed=True, highlight_id="port.wenjindu").save(str(out))
     page, blocked, dialogs, errors = _open(browser, out, shot="map_highlight_xss.png")
     # hover then click the hostile port where Leaflet draws it (the canvas has no DOM paths)
     x, y = page.evaluate(
@@ -155,7 +156,7 @@ def test_hostile_name_is_text(browser, tmp_path):
 @in_browser_thread
 def test_online_basemap_fails_soft_offline(browser, tmp_path):
     out = tmp_path / "map.html"
-    make_map(luohu_layers(), embed=True, basemap="amap").save(str(out))
+    make_map(layer_set(luohu_layers()), embed=True, basemap="amap").save(str(out))
     page, blocked, dialogs, errors = _open(browser, out, shot="map_amap_offline.png")
     assert page.evaluate("window.__planmap.layerCounts") == EXPECTED_COUNTS
     assert blocked and all("autonavi.com" in u for u in blocked)  # only tiles were asked for
@@ -179,7 +180,7 @@ def _icon_loaded(page) -> bool:
 @in_browser_thread
 def test_draw_tools_work_in_a_standalone_map(browser, tmp_path):
     out = tmp_path / "map.html"
-    make_map(luohu_layers(), embed=True, draw=True).save(str(out))
+    make_map(layer_set(luohu_layers()), embed=True, draw=DrawTools()).save(str(out))
     page, blocked, dialogs, errors = _open(browser, out, shot="map_draw.png")
     assert page.locator(".leaflet-draw-draw-polyline").is_visible()
     assert page.locator(".leaflet-draw-draw-polygon").is_visible()
@@ -197,7 +198,7 @@ def served(tmp_path):
     import http.server
     import threading
 
-    from layers.assets import VENDOR_DIR
+    from layers.map.assets import VENDOR_DIR
 
     (tmp_path / "vendor").symlink_to(VENDOR_DIR, target_is_directory=True)
 
@@ -217,7 +218,9 @@ def served(tmp_path):
 @in_browser_thread
 def test_served_assets_resolve(browser, served):
     folder, url = served
-    make_map(luohu_layers(), asset_base="/vendor/", draw=True).save(str(folder / "map.html"))
+    make_map(layer_set(luohu_layers()), asset_base="/vendor/", draw=DrawTools()).save(
+        str(folder / "map.html")
+    )
     page = browser.new_page(viewport={"width": 1280, "height": 860})
     bad = []
     page.on("response", lambda r: bad.append(r.url) if r.status >= 400 else None)
@@ -239,7 +242,7 @@ def test_template_syntax_in_file_names_shows_literally(browser, tmp_path):
     import hostile
     from test_injection import _layer
 
-    from planmap.commands.map import read_layers_dir
+    from layers.export import read_build as read_layers_dir
 
     folder = tmp_path / "layers"
     folder.mkdir()
@@ -257,4 +260,93 @@ def test_template_syntax_in_file_names_shows_literally(browser, tmp_path):
     assert counts == {hostile.CANARY: 2, hostile.LOOP: 2}
     assert page.evaluate("window.__pwned") is None
     assert blocked == [] and errors == [] and dialogs == []
+    page.close()
+
+
+@in_browser_thread
+def test_multipoints_and_collections_draw_with_tooltips(browser, tmp_path):
+    """Leaflet 1.9.3 (what folium links) crashed any map whose tooltip-bound layer held a
+    MultiPoint or a GeometryCollection (``t.getElement is not a function``, Leaflet #8890);
+    the vendored 1.9.4 draws them."""
+    from shapely.geometry import GeometryCollection, MultiPoint
+    from test_render import _frame
+
+    frames = luohu_layers()
+    frames["low_altitude"] = _frame(
+        "low_altitude",
+        [
+            ("lp.all", "起降点", "all", "landing_point", "proposed", "schematic",
+             MultiPoint([(114.12, 22.55), (114.13, 22.56)])),
+            ("lp.1", "起降点 1", "one", "landing_point", "proposed", "schematic",
+             Point(114.125, 22.555)),
+        ],
+    )  # fmt: skip
+    frames["zones"] = _frame(
+        "zones",
+        [
+            ("zone.gc", "混合", "Mixed", "zone", "planned", "approximate",
+             GeometryCollection([Point(114.12, 22.55), LineString([(114.12, 22.55), (114.13, 22.56)])])),
+        ],
+    )  # fmt: skip
+    out = tmp_path / "map.html"
+    with pytest.warns(UserWarning, match="GeometryCollection"):  # folium's, on tooltips
+        make_map(layer_set(frames), embed=True).save(str(out))
+    page, blocked, dialogs, errors = _open(browser, out, shot="map_multipoint.png")
+    assert errors == [] and blocked == []
+    counts = page.evaluate("window.__planmap.layerCounts")
+    assert counts["low_altitude"] == 2 and counts["zones"] == 1
+    page.close()
+
+
+@in_browser_thread
+def test_the_context_base_draws_under_the_plan_offline(browser, tmp_path):
+    """Issue 11: the shipped ground (街道, parks, communities, border, metro) under the real
+    Luohu plan, with the OSM attribution, and labels that do not overlap."""
+    from geo.district import get_district
+    from geo.gazetteer import load_gazetteer
+    from layers.base import context_base
+    from layers.build import build_from_files
+
+    record = get_district("luohu")
+    plan = build_from_files(overrides_path=tmp_path / "none.gpkg")
+    base = context_base(load_gazetteer(record), record)
+    out = tmp_path / "context.html"
+    make_map(plan, embed=True, basemap="context", base=base).save(str(out))
+    page, blocked, dialogs, errors = _open(browser, out, shot="map_context_base.png")
+    assert blocked == [] and errors == []
+    counts = page.evaluate("window.__planmap.layerCounts")
+    assert counts["base_communities"] == 39  # not in the plan: the base draws them
+    assert "base_subdistricts" not in counts  # the plan's context layer draws the 街道
+    assert counts["context"] >= 40 and counts["low_altitude"] == 102
+    attribution = page.locator(".leaflet-control-attribution").inner_text()
+    assert "© OpenStreetMap contributors" in attribution
+    # communities appear from zoom 14 on, not at district zoom
+    zoom = page.evaluate("window.__planmap.map.getZoom()")
+    assert zoom < 14
+    assert not page.evaluate(
+        "(() => { let on = false; window.__planmap.map.eachLayer(l => { if (l.feature && "
+        "l.feature.properties.kind && l.feature.properties.kind.startsWith('社区')) on = true; });"
+        " return on; })()"
+    )
+    boxes = page.evaluate(
+        """() => [...document.querySelectorAll('.planmap-label div')]
+            .filter(d => getComputedStyle(d).visibility !== 'hidden')
+            .map(d => { const r = d.getBoundingClientRect();
+                        return [r.left, r.top, r.right, r.bottom]; })"""
+    )
+    assert len(boxes) >= 10
+    overlaps = [
+        (a, b)
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+        if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+    ]
+    assert overlaps == []
+    page.evaluate("window.__planmap.map.setZoom(14) && null")
+    page.wait_for_timeout(600)
+    assert page.evaluate(
+        "(() => { let on = false; window.__planmap.map.eachLayer(l => { if (l.feature && "
+        "l.feature.properties.kind && l.feature.properties.kind.startsWith('社区')) on = true; });"
+        " return on; })()"
+    )
     page.close()

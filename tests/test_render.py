@@ -1,4 +1,4 @@
-"""Structure tests of layers.render.make_map (no browser)."""
+"""Structure tests of layers.map.make_map (no browser)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,43 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import LineString, Point, Polygon
 
-from layers import assets
-from layers.render import LABELS_TITLE, LAYERS, layer_title, make_map
+from geo.errors import OfflineAssetError
+from geo.model import LayerGroup
+from layers.layerset import Layer, LayerSet
+from layers.map import LABELS_TITLE, STREAMLIT_BASE_URL, assert_no_cdn, make_map
+from layers.map.assets import cdn_links
+from layers.map.packed import PackedGeoJson
+
+#: the metadata the Luohu spec gives these layers: title, group, drawing rank
+META = {
+    "structure": ("一轴两带三组团 · Spatial structure", LayerGroup.STRUCTURE, 20),
+    "ports": ("口岸 · Land ports", LayerGroup.PORTS, 50),
+    "metro_lines": ("轨道 · Metro lines and projects", LayerGroup.TRANSPORT, 31),
+    "metro_stations": ("地铁站 · Metro stations", LayerGroup.TRANSPORT, 55),
+    "roads": ("道路 · Roads, tunnels and interchanges", LayerGroup.TRANSPORT, 30),
+    "zones": ("片区与项目 · Zones and projects", LayerGroup.ZONES, 10),
+    "low_altitude": ("低空 · Low-altitude network", LayerGroup.LOW_ALTITUDE, 40),
+    "context": ("底图 · District context", LayerGroup.CONTEXT, 0),
+}
+
+
+def layer_set(frames) -> LayerSet:
+    """Frames as a LayerSet with the spec's metadata (unknown names: group Other)."""
+    layers = []
+    for i, (name, gdf) in enumerate(frames.items()):
+        title, group, z = META.get(name, (name, LayerGroup.OTHER, 100 + i))
+        layers.append(Layer(name, title, group, gdf, z=z))
+    return LayerSet(layers)
+
+
+def layer_title(name: str) -> str:
+    title, group, _ = META[name]
+    return f"{group.value} · {title}"
+
+
+def _map(frames, **kwargs):
+    return make_map(layer_set(frames), **kwargs)
+
 
 XSS = "<img src=x onerror=alert(1)>"
 COLUMNS = ["id", "name", "name_en", "layer", "kind", "status", "precision", "source", "note"]
@@ -268,7 +303,7 @@ def layers() -> dict[str, gpd.GeoDataFrame]:
 
 
 def test_one_group_and_geojson_per_layer_with_counts(layers):
-    m = make_map(layers)
+    m = _map(layers)
     gjs = _geojsons(m)
     assert {n: len(g.data["features"]) for n, g in gjs.items()} == EXPECTED_COUNTS
     groups = [c.layer_name for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
@@ -279,11 +314,11 @@ def test_one_group_and_geojson_per_layer_with_counts(layers):
     children = list(m._children.values())
     assert isinstance(children[-1], folium.LayerControl)  # added last
     assert m.options["prefer_canvas"] is True and m.options["maxZoom"] == 19
-    assert set(EXPECTED_COUNTS) <= set(LAYERS)
+    assert set(EXPECTED_COUNTS) <= set(META)
 
 
 def test_context_is_drawn_below_and_listed_last(layers):
-    m = make_map(layers)
+    m = _map(layers)
     names = [c.layer_name for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
     assert names[0].startswith("Context")  # first added = bottom of the canvas
     html = m.get_root().render()
@@ -296,13 +331,13 @@ def test_context_is_drawn_below_and_listed_last(layers):
 
 
 def test_unlocated_features_are_not_drawn(layers):
-    gj = _geojsons(make_map(layers))["metro_stations"]
+    gj = _geojsons(_map(layers))["metro_stations"]
     ids = [f["properties"]["id"] for f in gj.data["features"]]
     assert "station.x" not in ids and len(ids) == 2
 
 
 def test_fits_the_district(layers):
-    m = make_map(layers)
+    m = _map(layers)
     fit = next(c for c in m._children.values() if type(c).__name__ == "FitBounds")
     (s, w), (n, e) = fit.bounds
     minx, miny, maxx, maxy = layers["context"].geometry.iloc[0].bounds
@@ -310,7 +345,7 @@ def test_fits_the_district(layers):
 
 
 def test_highlight_fits_the_feature_and_draws_it_on_top(layers):
-    m = make_map(layers, highlight_id="port.luohu")
+    m = _map(layers, highlight_id="port.luohu")
     children = list(m._children.values())
     hl = [c for c in children if isinstance(c, folium.GeoJson) and c.layer_name == "highlight"]
     assert len(hl) == 1 and hl[0].data["features"][0]["properties"]["id"] == "port.luohu"
@@ -318,14 +353,14 @@ def test_highlight_fits_the_feature_and_draws_it_on_top(layers):
     (s, w), (n, e) = fit.bounds
     assert s < 22.531083 < n and w < 114.113365 < e and n - s < 0.01
     with pytest.raises(ValueError, match="station.x"):
-        make_map(layers, highlight_id="station.x")  # unlocated: not drawn
+        _map(layers, highlight_id="station.x")  # unlocated: not drawn
 
 
 def test_hostile_text_is_escaped_everywhere(layers):
-    html = make_map(layers, embed=True).get_root().render()
+    html = _map(layers, embed=True).get_root().render()
     assert XSS not in html
     assert "onerror=alert(1)" in html  # still there, as inert text
-    gj = _geojsons(make_map(layers))["ports"]
+    gj = _geojsons(_map(layers))["ports"]
     props = next(
         f["properties"] for f in gj.data["features"] if f["properties"]["id"] == "port.wenjindu"
     )
@@ -335,7 +370,7 @@ def test_hostile_text_is_escaped_everywhere(layers):
 
 def test_tooltip_language_order(layers):
     def fields(lang):
-        gj = _geojsons(make_map(layers, label_lang=lang))["ports"]
+        gj = _geojsons(_map(layers, label_lang=lang))["ports"]
         return next(c for c in gj._children.values() if isinstance(c, folium.GeoJsonTooltip)).fields
 
     assert fields("zh") == ["name", "name_en"]
@@ -345,7 +380,7 @@ def test_tooltip_language_order(layers):
 def test_popup_shows_readable_values(layers):
     frames = dict(layers)
     frames["ports"] = layers["ports"].assign(report_excerpt="……莲塘口岸……", mentions=3)
-    gj = _geojsons(make_map(frames))["ports"]
+    gj = _geojsons(_map(frames))["ports"]
     props = gj.data["features"][1]["properties"]
     assert props["kind"] == "口岸 Border port" and props["status"] == "现状 existing"
     assert props["precision"] == "有据定位 located" and props["mentions"] == "3"
@@ -353,49 +388,47 @@ def test_popup_shows_readable_values(layers):
 
 
 def test_no_cdn_links_for_offline_maps(layers):
-    for kwargs in ({"embed": True}, {"asset_base": assets.STREAMLIT_BASE_URL}):
-        html = make_map(layers, **kwargs).get_root().render()
-        assets.assert_no_cdn(html)
-    with pytest.raises(assets.OfflineAssetError, match="cdn.jsdelivr.net"):
-        assets.assert_no_cdn(make_map(layers).get_root().render())
+    for kwargs in ({"embed": True}, {"asset_base": STREAMLIT_BASE_URL}):
+        html = _map(layers, **kwargs).get_root().render()
+        assert_no_cdn(html)
+    with pytest.raises(OfflineAssetError, match="cdn.jsdelivr.net"):
+        assert_no_cdn(_map(layers).get_root().render())
 
 
 def test_legend_lists_the_styles_present(layers):
-    html = make_map(layers).get_root().render()
+    html = _map(layers).get_root().render()
     assert "Metro project (planned), schematic" in html
     assert "Tunnel (under construction)" in html
     assert "School" not in html  # no school in the data
 
 
 def test_amap_shifts_geometries_about_600_m(layers):
-    plain = _geojsons(make_map(layers))["ports"].data["features"][0]["geometry"]["coordinates"]
-    amap = make_map(layers, basemap="amap", asset_base=assets.STREAMLIT_BASE_URL)
+    plain = _geojsons(_map(layers))["ports"].data["features"][0]["geometry"]["coordinates"]
+    amap = _map(layers, basemap="amap", asset_base=STREAMLIT_BASE_URL)
     shifted = _geojsons(amap)["ports"].data["features"][0]["geometry"]["coordinates"]
     pts = gpd.GeoSeries([Point(plain), Point(shifted)], crs=4326).to_crs(32650)
     assert 550 < pts.iloc[0].distance(pts.iloc[1]) < 650
     tiles = [c for c in amap._children.values() if isinstance(c, folium.TileLayer)]
     assert len(tiles) == 1 and tiles[0].options["attribution"] == "高德地图"
-    remote = assets.cdn_links(amap.get_root().render())
+    remote = cdn_links(amap.get_root().render())
     assert len(remote) == 1 and remote[0].startswith("https://webrd0{s}.is.autonavi.com/")
-    assets.assert_no_cdn(
-        make_map(layers, basemap="amap", embed=True).get_root().render(), allow_tiles=True
-    )
+    assert_no_cdn(_map(layers, basemap="amap", embed=True).get_root().render(), allow_tiles=True)
 
 
 def test_bad_options_list_the_choices(layers):
     with pytest.raises(ValueError, match="none, osm, cartodb_positron, amap, satellite"):
-        make_map(layers, basemap="google")
+        _map(layers, basemap="google")
     with pytest.raises(ValueError, match="zh, en"):
-        make_map(layers, label_lang="fr")
+        _map(layers, label_lang="fr")
     bad = {"ports": layers["ports"].assign(status="built")}
     with pytest.raises(ValueError, match="existing, under_construction"):
-        make_map(bad)
+        _map(bad)
 
 
 def test_empty_layer_stays_listed_with_zero():
     frames = luohu_layers()
     frames["roads"] = frames["roads"].iloc[0:0]
-    m = make_map(frames)
+    m = _map(frames)
     names = [c.layer_name for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
     assert any(n.startswith("Transport · 道路") and n.endswith("(0)") for n in names)
     assert "roads" not in _geojsons(m)
@@ -406,12 +439,13 @@ def test_planmap_map_writes_a_standalone_file(tmp_path, capsys):
 
     src = tmp_path / "layers"
     src.mkdir()
-    for name, gdf in luohu_layers().items():
-        gdf.to_file(src / f"{name}.geojson", driver="GeoJSON")
+    from layers.export import write_build
+
+    write_build(layer_set(luohu_layers()), src)
     out = tmp_path / "out" / "map.html"
     assert main(["map", "--out", str(out), "--layers-dir", str(src)]) == 0
     html = out.read_text(encoding="utf-8")
-    assets.assert_no_cdn(html)
+    assert_no_cdn(html)
     listed = json.loads(re.search(r"var r = (\{.*?\});", html).group(1))
     expected = {f"{layer_title(n)} ({c})" for n, c in EXPECTED_COUNTS.items()}
     assert set(listed) == expected | {LABELS_TITLE}
@@ -428,7 +462,7 @@ def test_hook_survives_streamlit_folium_renaming(layers):
         warnings.simplefilter("ignore")  # streamlit's bare-mode notices
         from streamlit_folium import _get_map_string
 
-    m = make_map(layers, asset_base=assets.STREAMLIT_BASE_URL)
+    m = _map(layers, asset_base=STREAMLIT_BASE_URL)
     for _ in range(2):
         m.get_root().render()
         script = _get_map_string(m)
@@ -446,22 +480,22 @@ def test_hook_survives_streamlit_folium_renaming(layers):
     ],
 )
 def test_online_basemaps_add_one_tile_layer(layers, basemap, host):
-    m = make_map(layers, basemap=basemap)
+    m = _map(layers, basemap=basemap)
     tiles = [c for c in m._children.values() if isinstance(c, folium.TileLayer)]
     assert len(tiles) == 1 and host in tiles[0].tiles and tiles[0].control is False
-    plain = _geojsons(make_map(layers))["ports"].data
+    plain = _geojsons(_map(layers))["ports"].data
     assert _geojsons(m)["ports"].data == plain  # only AMap is shifted
 
 
 def test_unknown_kind_names_the_feature(layers):
     bad = {"ports": layers["ports"].assign(kind=["port", "harbour", "port"])}
-    with pytest.raises(ValueError, match="layer 'ports', feature 'port.liantang': unknown kind"):
-        make_map(bad)
+    with pytest.raises(ValueError, match="layer 'ports', feature 'port.liantang': kind 'harbour'"):
+        _map(bad)
 
 
 def test_labels_name_the_big_things_in_the_chosen_language(layers):
     def labels(**kw):
-        m = make_map(layers, **kw)
+        m = _map(layers, **kw)
         group = next(
             (c for c in m._children.values() if getattr(c, "layer_name", "") == LABELS_TITLE), None
         )
@@ -543,7 +577,7 @@ def test_layers_are_packed_exactly_and_compactly(layers):
     Leaflet layers; decoded, it is exactly the layer's GeoJSON, at 6 decimals."""
     from shapely.geometry import MultiPolygon
 
-    from layers import _packed, render
+    from layers.map import packed as _packed
 
     frames = dict(layers)
     holed = Polygon(
@@ -565,12 +599,12 @@ def test_layers_are_packed_exactly_and_compactly(layers):
             ),
         ],
     )
-    m = make_map(frames, label_lang="en")
+    m = _map(frames, label_lang="en")
     html = m.get_root().render()
     gjs = _geojsons(m)
     assert set(gjs) == set(EXPECTED_COUNTS)
     for gj in gjs.values():
-        assert isinstance(gj, render._PackedGeoJson)
+        assert isinstance(gj, PackedGeoJson)
         got = _unpack(gj.packed, _packed._ALPHABET, _packed._SCALE)
         assert len(got) == len(gj.data["features"])
         for (kind, coords, props, style), feat in zip(got, gj.data["features"], strict=True):
@@ -594,8 +628,6 @@ def test_layers_are_packed_exactly_and_compactly(layers):
 def test_a_layer_that_cannot_be_packed_is_drawn_as_geojson(layers):
     from shapely.geometry import GeometryCollection
 
-    from layers import render
-
     frames = dict(layers)
     mixed = GeometryCollection(
         [Point(114.12, 22.55), LineString([(114.12, 22.55), (114.13, 22.56)])]
@@ -603,10 +635,10 @@ def test_a_layer_that_cannot_be_packed_is_drawn_as_geojson(layers):
     frames["zones"] = _frame(
         "zones", [("zone.gc", "混合", "Mixed", "zone", "planned", "approximate", mixed)]
     )
-    m = make_map(frames)
+    m = _map(frames)
     gj = _geojsons(m)["zones"]
     assert type(gj) is folium.GeoJson and len(gj.data["features"]) == 1
-    assert isinstance(_geojsons(m)["ports"], render._PackedGeoJson)
+    assert isinstance(_geojsons(m)["ports"], PackedGeoJson)
     with pytest.warns(UserWarning, match="GeometryCollection"):  # folium's, on tooltips
         html = m.get_root().render()
     assert "zone.gc" in html and "L.geoJson(" in html
@@ -620,6 +652,6 @@ def test_template_syntax_in_text_is_shown_never_run(text):
     ports.loc[ports.index[0], "name"] = text
     ports.loc[ports.index[0], "note"] = text
     layers["ports"] = ports
-    html = make_map(layers, asset_base="/app/static/vendor/").get_root().render()
+    html = _map(layers, asset_base="/app/static/vendor/").get_root().render()
     assert "MARK49END" not in html and "MARK" in html
     assert "MARK&#123;" in html or "MARK\\u0026#123;" in html

@@ -1,7 +1,7 @@
 """The compact (packed) form of a layer and the element that draws it in the page.
 
 Coordinates become one short polyline-like string, properties and styles tables of distinct
-values; :class:`_PackedGeoJson` decodes them straight into Leaflet layers.
+values; :class:`PackedGeoJson` decodes them straight into Leaflet layers.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from typing import Any
 import folium
 import numpy as np
 
-from layers._features import _DECIMALS
-from layers._page import SafeTemplate
+from geo.geojson import DECIMALS
+from layers.map.page import SafeTemplate
 
-#: geometry type codes of the packed layers (see :class:`_PackedGeoJson`)
+#: geometry type codes of the packed layers (see :class:`PackedGeoJson`)
 _POINT, _LINE, _POLYGON, _MULTILINE, _MULTIPOLYGON, _MULTIPOINT = range(6)
-#: degrees -> integer units of the packed coordinates (6 decimals, as :data:`_DECIMALS`)
-_SCALE = 10**_DECIMALS
+#: degrees -> integer units of the packed coordinates (6 decimals, as :data:`DECIMALS`)
+_SCALE = 10**DECIMALS
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _ALPHABET_BYTES = np.frombuffer(_ALPHABET.encode("ascii"), dtype=np.uint8)
 
@@ -89,8 +89,8 @@ def _pack_geometry(geom, shape: list[int], parts: list[np.ndarray]) -> bool:
     return True
 
 
-def _pack(geoms: list, props: list[dict[str, str]], styles: list[dict]) -> dict[str, Any] | None:
-    """The compact form of a layer drawn by :class:`_PackedGeoJson`, or None when it cannot
+def pack(geoms: list, props: list[dict[str, str]], styles: list[dict]) -> dict[str, Any] | None:
+    """The compact form of a layer drawn by :class:`PackedGeoJson`, or None when it cannot
     be packed (a GeometryCollection; coordinates beyond ±2000 degrees).
 
     - ``c``: every coordinate as (lat, lon) integers of 1e-6 degree, each the difference to
@@ -133,8 +133,8 @@ def _pack(geoms: list, props: list[dict[str, str]], styles: list[dict]) -> dict[
     }
 
 
-class _PackedGeoJson(folium.GeoJson):
-    """A layer's ``L.GeoJSON`` built in the page from a compact form (:func:`_pack`) instead
+class PackedGeoJson(folium.GeoJson):
+    """A layer's ``L.GeoJSON`` built in the page from a compact form (:func:`pack`) instead
     of inline GeoJSON: at 100× the Luohu features the GeoJSON text was ~14 MB that the
     browser parsed, then walked again to make a ``LatLng`` of each of ~400k vertex pairs.
     Here the coordinates are one short string decoded straight into ``L.LatLng`` objects and

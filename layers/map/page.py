@@ -11,8 +11,8 @@ Two layers of defence, both here:
 1. :class:`SafeTemplate`, the template class of every Planmap element: its ``tojson`` filter
    writes ``{`` before ``{``/``%``/``#`` as the JSON escape ``\\u007b``, so data written into a
    script can never form a Jinja delimiter (the browser decodes it back to ``{``). Text shown
-   as HTML goes through :func:`layers._features._text` (the one HTML escaping function),
-   which turns braces into entities.
+   as HTML goes through :func:`html_text` (the one HTML escaping function), which turns
+   braces into entities too.
 2. :func:`adopt`: a map's root figure keeps the *rendered* text of each element verbatim
    instead of compiling it again, so even a string that slipped past (1) is never evaluated.
 
@@ -22,7 +22,9 @@ Planmap never uses it (styles are plain dicts).
 
 from __future__ import annotations
 
+import html
 import json
+import math
 import re
 from typing import Any
 
@@ -31,7 +33,7 @@ from branca.element import Element, Figure
 from folium.template import Environment, Template
 from markupsafe import Markup
 
-__all__ = ["SafeTemplate", "adopt", "js_json"]
+__all__ = ["SafeTemplate", "adopt", "html_text", "js_json", "page_html"]
 
 # A '{' that would open a Jinja block ({{, {%, {#); outside JSON strings none can occur
 # (an object key is always a quoted string), so every match is inside a string.
@@ -39,6 +41,20 @@ _DELIMITER_OPEN = re.compile(r"\{(?=[{%#])")
 _HTML_SAFE = str.maketrans(
     {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"},
 )
+
+
+#: HTML escaping plus the braces: branca parses every element's rendered script again as a
+#: Jinja template, so "{{ … }}", "{% … %}" or "{# …" in a name, note or excerpt would run on
+#: the server (or break the map). As entities they still show as braces.
+_BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
+
+
+def html_text(value: Any) -> str:
+    """The one escaping of text shown as HTML in a map (tooltips, popups, labels, legend,
+    layer switcher, attribution): HTML-escaped and template-inert; empty for None/NaN."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return html.escape(str(value), quote=True).translate(_BRACES)
 
 
 def js_json(value: Any) -> str:
@@ -99,3 +115,8 @@ def adopt(m: folium.Map) -> folium.Map:
     m._parent = None
     _PageFigure().add_child(m)
     return m
+
+
+def page_html(m: folium.Map) -> str:
+    """The whole page of a map as HTML text."""
+    return m.get_root().render()

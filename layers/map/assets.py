@@ -19,6 +19,7 @@ from urllib.parse import quote, urlsplit
 import folium
 from branca.element import Element
 
+from geo.errors import OfflineAssetError
 from geo.paths import REPO_ROOT
 
 VENDOR_DIR = REPO_ROOT / "static" / "vendor"
@@ -30,8 +31,10 @@ _CDNJS = "https://cdnjs.cloudflare.com/ajax/libs"
 #: CDN URL -> path relative to VENDOR_DIR. The single source of truth for offline assets.
 CDN_TO_LOCAL: dict[str, str] = {
     # folium.Map
-    f"{_JSD}/leaflet@1.9.3/dist/leaflet.js": "leaflet-1.9.3/leaflet.js",
-    f"{_JSD}/leaflet@1.9.3/dist/leaflet.css": "leaflet-1.9.3/leaflet.css",
+    # folium links 1.9.3; its patch release 1.9.4 is served (fix #8890: a tooltip on a layer
+    # holding a MultiPoint or GeometryCollection crashed the page; static/vendor/VENDOR.md)
+    f"{_JSD}/leaflet@1.9.3/dist/leaflet.js": "leaflet-1.9.4/leaflet.js",
+    f"{_JSD}/leaflet@1.9.3/dist/leaflet.css": "leaflet-1.9.4/leaflet.css",
     "https://code.jquery.com/jquery-3.7.1.min.js": "jquery-3.7.1/jquery.min.js",
     f"{_JSD}/bootstrap@5.2.2/dist/js/bootstrap.bundle.min.js": (
         "bootstrap-5.2.2/js/bootstrap.bundle.min.js"
@@ -70,10 +73,6 @@ _TILE_URL = re.compile(r"L\.tileLayer\(\s*[\"'](https?://[^\"']+)", re.I)
 _FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}")
 _CSS_URL_ANY = re.compile(r"url\(\s*[\"']?([^\"')]+)")
 _CSS_URL = re.compile(r"url\(\s*([\"']?)(?!data:|#|https?:)([^\"')]+)\1\s*\)")
-
-
-class OfflineAssetError(ValueError):
-    """A map links an asset that has no local copy, or HTML still points at a CDN."""
 
 
 def _elements(root: Element) -> Iterator[Element]:

@@ -1,13 +1,13 @@
 """Features as drawn: escaped popup/tooltip text, display geometry, GeoJSON of a layer.
 
-Every text shown in a tooltip, popup, label or layer switcher is escaped by :func:`_text`
-here, because folium's GeoJsonTooltip/GeoJsonPopup and Leaflet's layer control insert values
-as HTML, and branca renders each element's script again as a Jinja template.
+Every text shown in a tooltip, popup, label or layer switcher is escaped by
+:func:`layers.map.page.html_text`, because folium's GeoJsonTooltip/GeoJsonPopup and Leaflet's
+layer control insert values as HTML.
 """
 
 from __future__ import annotations
 
-import html
+from collections.abc import Mapping
 from typing import Any
 
 import folium
@@ -16,35 +16,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from layers.styles import KINDS, Precision, style_for
-
-_PRECISION_LABEL = {
-    "surveyed": "测绘 surveyed",
-    "located": "有据定位 located",
-    "approximate": "近似 approximate",
-    "schematic": "示意 schematic (not an extent)",
-    "unlocated": "未定位 unlocated",
-}
-_STATUS_LABEL = {
-    "existing": "现状 existing",
-    "under_construction": "在建 under construction",
-    "planned": "规划 planned",
-    "proposed": "建议 proposed",
-}
-
-
-#: HTML escaping plus the braces: branca parses every element's rendered script again as a
-#: Jinja template, so "{{ … }}", "{% … %}" or "{# …" in a name, note or excerpt would run on
-#: the server (or break the map). As entities they still show as braces.
-_BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
-
-
-def _text(value: Any) -> str:
-    """Escaped text of a cell (HTML and template syntax); empty for None/NaN."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    return html.escape(str(value), quote=True).translate(_BRACES)
-
+from geo.errors import OptionError
+from geo.geojson import DECIMALS
+from geo.model import Kind, Precision, Status, drawn_mask
+from layers.map.page import html_text
+from layers.styles import kind_label, style_for
 
 #: popup rows: property -> label (values are escaped per feature; labels are fixed text)
 POPUP_FIELDS: dict[str, str] = {
@@ -60,14 +36,20 @@ POPUP_FIELDS: dict[str, str] = {
 }
 
 
-def _properties(row: dict[str, Any]) -> dict[str, str]:
-    """Escaped, human-readable popup values of one row (empty string when missing)."""
-    kind = str(row.get("kind", ""))
-    base = KINDS.get(kind)
-    out = {key: _text(row.get(key)) for key in POPUP_FIELDS}
-    out["kind"] = _text(f"{base.label_zh} {base.label_en}" if base else kind)
-    out["status"] = _text(_STATUS_LABEL.get(str(row.get("status")), row.get("status")))
-    out["precision"] = _text(_PRECISION_LABEL.get(str(row.get("precision")), row.get("precision")))
+def _label(enum: Any, value: Any, labels: Mapping[str, str] | None = None) -> str:
+    try:
+        return str(kind_label(value, labels) if enum is Kind else enum.get(value).label)
+    except OptionError:
+        return str(value)
+
+
+def properties(row: dict[str, Any], *, labels: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Escaped, human-readable popup values of one row (empty string when missing);
+    ``labels`` are the district's legend labels by kind."""
+    out = {key: html_text(row.get(key)) for key in POPUP_FIELDS}
+    out["kind"] = html_text(_label(Kind, row.get("kind", ""), labels))
+    out["status"] = html_text(_label(Status, row.get("status")))
+    out["precision"] = html_text(_label(Precision, row.get("precision")))
     if out["mentions"].endswith(".0"):  # read back from GeoJSON as float
         out["mentions"] = out["mentions"][:-2]
     return out
@@ -87,17 +69,15 @@ SIMPLIFY_M: dict[str, float] = {
 SMOOTH_FACTOR = 0.5
 #: lines and outlines with fewer vertices are drawn as they are
 _SIMPLIFY_MIN_VERTICES = 20
-#: display coordinates: 6 decimals (0.1 m), as exported (docs/CONVENTIONS: RFC 7946 output)
-_DECIMALS = 6
 
 
-def _round_coords(geoms: np.ndarray, decimals: int = _DECIMALS) -> np.ndarray:
+def _round_coords(geoms: np.ndarray, decimals: int = DECIMALS) -> np.ndarray:
     return shapely.transform(geoms, lambda c: np.round(c, decimals))
 
 
-def _display_geoms(geoms: np.ndarray, precision: pd.Series) -> np.ndarray:
+def display_geoms(geoms: np.ndarray, precision: pd.Series) -> np.ndarray:
     """Geometries as drawn: long lines and outlines simplified in metres (EPSG:32650, by
-    :data:`SIMPLIFY_M`, topology kept), every coordinate rounded to :data:`_DECIMALS`.
+    :data:`SIMPLIFY_M`, topology kept), every coordinate rounded to :data:`DECIMALS`.
 
     Vertices are most of a large map's bytes and of the browser's work (parsing, projecting
     each one as a layer is added): 100 copies of the shipped layers carry ~650k, ~400k after.
@@ -122,12 +102,12 @@ def _display_geoms(geoms: np.ndarray, precision: pd.Series) -> np.ndarray:
     return _round_coords(geoms)
 
 
-def _feature_collection(
-    gdf: gpd.GeoDataFrame, layer: str
+def feature_collection(
+    gdf: gpd.GeoDataFrame, layer: str, *, labels: Mapping[str, str] | None = None
 ) -> tuple[dict[str, Any], list[dict], list]:
     """GeoJSON of the drawable rows (escaped properties), the style and the (display)
     geometry of each feature."""
-    geoms = _display_geoms(gdf.geometry.array.to_numpy(), gdf["precision"])
+    geoms = display_geoms(gdf.geometry.array.to_numpy(), gdf["precision"])
     rows = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).to_dict("records")
     features, styles, shapes, cache = [], [], [], {}
     for i, (geom, row) in enumerate(zip(geoms, rows, strict=True)):
@@ -137,11 +117,15 @@ def _feature_collection(
         if key not in cache:
             try:
                 cache[key] = style_for(*key)
-            except ValueError as exc:
-                raise ValueError(f"layer {layer!r}, feature {row.get('id')!r}: {exc}") from None
+            except OptionError as exc:
+                raise OptionError(f"layer {layer!r}, feature {row.get('id')!r}: {exc}") from None
         if cache[key] is None:
             continue
-        props = {"id": _text(row.get("id")), "layer": _text(layer), **_properties(row)}
+        props = {
+            "id": html_text(row.get("id")),
+            "layer": html_text(layer),
+            **properties(row, labels=labels),
+        }
         features.append(
             {
                 "type": "Feature",
@@ -155,18 +139,17 @@ def _feature_collection(
     return {"type": "FeatureCollection", "features": features}, styles, shapes
 
 
-def _tooltip(label_lang: str) -> folium.GeoJsonTooltip:
+def tooltip(label_lang: str) -> folium.GeoJsonTooltip:
     fields = ["name", "name_en"] if label_lang == "zh" else ["name_en", "name"]
     return folium.GeoJsonTooltip(fields=fields, labels=False, sticky=True)
 
 
-def _popup() -> folium.GeoJsonPopup:
+def popup() -> folium.GeoJsonPopup:
     return folium.GeoJsonPopup(
         fields=list(POPUP_FIELDS), aliases=list(POPUP_FIELDS.values()), max_width=360
     )
 
 
-def _drawable(gdf: gpd.GeoDataFrame) -> pd.Series:
-    geoms = np.asarray(gdf.geometry.array, dtype=object)
-    ok = pd.Series(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)), index=gdf.index)
-    return ok & (gdf["precision"].astype(str).str.lower() != Precision.UNLOCATED.value)
+def drawable(gdf: gpd.GeoDataFrame) -> pd.Series:
+    """Rows a map draws (:func:`geo.model.drawn_mask`)."""
+    return drawn_mask(gdf)
