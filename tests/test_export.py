@@ -76,7 +76,7 @@ def test_geojson_round_trip_through_gdal_keeps_geometry_within_a_decimetre(built
 def test_geopackage_has_one_table_per_layer_with_all_features(built, out_dir):
     gpkg = out_dir / "planmap.gpkg"
     listed = [name for name, _ in pyogrio.list_layers(gpkg)]
-    assert listed == list(built)
+    assert listed == [*built, "layer_styles"]  # QGIS's styles table last
     for name, gdf in built.items():
         back = pyogrio.read_dataframe(gpkg, layer=name)
         assert len(back) == len(gdf), name
@@ -101,8 +101,9 @@ def test_ogrinfo_opens_the_geopackage(built, out_dir):
 def test_kml_and_csv(built, tmp_path):
     kml = ex.export(built, fmt="kml", out=tmp_path / "p.kml", names=["ports", "structure"])
     layers = [n for n, _ in pyogrio.list_layers(kml)]
-    assert layers == ["ports", "structure"]
-    ports = pyogrio.read_dataframe(kml, layer="ports")
+    titles = built.titles
+    assert layers == [titles["structure"], titles["ports"]]  # a folder per layer, spec order
+    ports = pyogrio.read_dataframe(kml, layer=titles["ports"])
     assert sorted(ports["Name"]) == sorted(built["ports"]["name"])
     csv = ex.export(built, fmt="csv", out=tmp_path / "p.csv")
     import pandas as pd
@@ -128,9 +129,10 @@ def test_gcj02_export_is_shifted_and_labelled(built, tmp_path):
 
 
 def test_bad_options_list_the_valid_choices(built, tmp_path):
-    with pytest.raises(PlanmapError, match="format 'shp' is not one of: geojson, gpkg, kml, csv"):
-        ex.export(built, fmt="shp", out=tmp_path / "x")
-    with pytest.raises(PlanmapError, match="crs 'bd09' is not one of: wgs84, gcj02"):
+    choices = "geojson, gpkg, kml, csv, shp, dxf, qgis"
+    with pytest.raises(PlanmapError, match=f"format 'dwg' is not one of: {choices}"):
+        ex.export(built, fmt="dwg", out=tmp_path / "x")
+    with pytest.raises(PlanmapError, match="crs 'bd09' is not one of: wgs84, gcj02, cgcs2000"):
         ex.export(built, fmt="csv", out=tmp_path / "x", crs="bd09")
     with pytest.raises(PlanmapError, match="layer 'nope' is not one of: structure"):
         ex.export(built, fmt="csv", out=tmp_path / "x", names=["nope"])
@@ -139,7 +141,9 @@ def test_bad_options_list_the_valid_choices(built, tmp_path):
 def test_an_interrupted_write_leaves_the_previous_output_intact(built, tmp_path, monkeypatch):
     ex.write_build(built, tmp_path)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    real = pyogrio.write_dataframe
+    from layers.export import gpkg as gpkg_module
+
+    real = gpkg_module._write_table
     calls = {"n": 0}
 
     def failing(*args, **kwargs):
@@ -148,7 +152,7 @@ def test_an_interrupted_write_leaves_the_previous_output_intact(built, tmp_path,
             raise KeyboardInterrupt  # the user pressed Ctrl-C mid GeoPackage
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ex.pyogrio, "write_dataframe", failing)
+    monkeypatch.setattr(gpkg_module, "_write_table", failing)
     changed = dict(built)
     changed["ports"] = built["ports"].iloc[:1]
     with pytest.raises(KeyboardInterrupt):
@@ -181,7 +185,22 @@ def test_csv_treats_an_empty_geometry_as_no_geometry(built, tmp_path):
 
 def test_gcj02_gis_layers_say_so_in_their_names_and_a_folder_is_no_file(built, tmp_path):
     gpkg = ex.export(built, fmt="gpkg", out=tmp_path / "g.gpkg", names=["ports"], crs="gcj02")
-    assert [n for n, _ in pyogrio.list_layers(gpkg)] == ["ports_gcj02"]
+    assert [n for n, _ in pyogrio.list_layers(gpkg)] == ["ports_gcj02", "layer_styles"]
     with pytest.raises(PlanmapError, match="is a folder; --out takes a file name"):
         ex.export(built, fmt="csv", out=tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.gpkg"]  # no temp file left
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(built, tmp_path):
+    import pandas as pd
+
+    ports = built["ports"].copy()
+    hostile = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
+    ports["note"] = (hostile * 2)[: len(ports)]
+    ports.loc[ports.index[0], "name_en"] = "safe - text"
+    table = ex.csv_frame({"ports": ports})
+    assert list(table["note"]) == ["'" + h for h in hostile[: len(ports)]]
+    assert table.loc[0, "name_en"] == "safe - text"  # only a leading character counts
+    assert table["lon"].dtype.kind == "f"  # numbers stay numbers (negative ones too)
+    back = pd.read_csv(ex.write_csv({"ports": ports}, tmp_path / "c.csv"), encoding="utf-8-sig")
+    assert all(str(v).startswith("'") for v in back["note"])
