@@ -183,12 +183,14 @@ def scale_layers(layers: dict, factor: int, *, seed: int = SEED) -> dict:
     """``factor`` copies of every layer's rows: the originals, then copies moved to random
     places in Shenzhen's bounding box (seeded), with unique ids and names.
 
-    Keeps ``titles``/``groups`` of a :class:`layers.build.BuiltLayers`.
+    Keeps the metadata of a :class:`layers.layerset.LayerSet`.
     """
+    from dataclasses import replace
+
     import geopandas as gpd
     import pandas as pd
 
-    from layers.build import BuiltLayers
+    from layers.layerset import LayerSet
 
     rng = np.random.default_rng(seed)
     x0, y0, x1, y1 = SHENZHEN_BBOX
@@ -209,8 +211,12 @@ def scale_layers(layers: dict, factor: int, *, seed: int = SEED) -> dict:
             parts.append(copy)
         frame = pd.concat(parts, ignore_index=True) if factor > 1 else gdf.copy()
         out[name] = gpd.GeoDataFrame(frame, geometry=gdf.geometry.name, crs=gdf.crs)
-    if isinstance(layers, BuiltLayers):
-        return BuiltLayers(out, titles=layers.titles, groups=layers.groups)
+    if isinstance(layers, LayerSet):
+        return LayerSet(
+            [replace(layer, frame=out[layer.name]) for layer in layers.layers],
+            district=layers.district,
+            title=layers.title,
+        )
     return out
 
 
@@ -246,15 +252,15 @@ def scale_gazetteer(gaz, factor: int, *, seed: int = SEED, jitter_deg: float = 0
 def scale_spec(spec, gaz, copies: dict[str, list[str]]):
     """The spec with every named feature repeated for each copy of its place (kind selectors
     pick the copies up by themselves)."""
-    from layers.build import _Index
+    from geo.name_index import NameIndex
 
-    index = _Index(gaz)
+    index = NameIndex.from_frame(gaz)
     layers = []
     for lay in spec.layers:
         feats = list(lay.features)
         for feat in lay.features:
-            pos = index.find(feat.place)
-            canonical = str(gaz["name"].iloc[pos]) if pos is not None else feat.place
+            found = index.find(feat.place)
+            canonical = found.name if found is not None else feat.place
             feats += [feat.model_copy(update={"place": n}) for n in copies.get(canonical, [])]
         layers.append(lay.model_copy(update={"features": tuple(feats)}))
     return spec.model_copy(update={"layers": tuple(layers)})

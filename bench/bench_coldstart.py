@@ -30,7 +30,7 @@ from planmap._chromium import free_port, streamlit_command, wait_for_health  # n
 APP = c.ROOT / "streamlit_app.py"
 _SCRIPT = (
     "import sys; from layers.build import build_from_files; "
-    "from layers.render import make_map; "
+    "from layers.map import make_map; "
     "make_map(build_from_files(), embed=True).save(sys.argv[1])"
 )
 _DRAWN = (

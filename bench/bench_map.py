@@ -1,4 +1,4 @@
-"""Map weight and draw time: ``layers.render.make_map`` against ``GeoDataFrame.explore()``.
+"""Map weight and draw time: ``layers.map.make_map`` against ``GeoDataFrame.explore()``.
 
 The same drawable features at 1×, 10× and 100× the Luohu feature count (synthetic copies
 spread over Shenzhen, :func:`_common.scale_layers`). For ``explore()`` the one-liner a user
@@ -6,7 +6,7 @@ would write: every layer in one frame, ``explore(tiles=None)``
 (``column=`` would need matplotlib, which Planmap does not install).
 
 Fairness:
-- both pages link the same vendored Leaflet/jQuery/Bootstrap files (``layers.assets.localize``
+- both pages link the same vendored Leaflet/jQuery/Bootstrap files (``layers.map.assets.localize``
   with a relative ``vendor/`` prefix), so bytes are the map's own HTML, assets excluded, and
   neither page waits for a CDN;
 - both are fitted to the same view (the bounds of every feature; ``explore()`` does that by
@@ -58,13 +58,21 @@ window.addEventListener("load", function () {
 
 
 def luohu_layers():
-    """The shipped spec built on the shipped gazetteer (no user overrides)."""
-    from geo.gazetteer import load_gazetteer
-    from geo.paths import default_spec
-    from layers.build import build_layers
-    from layers.spec import load_spec
+    """The shipped spec built as ``planmap build`` does (with the proposed landing points), no
+    user overrides."""
+    from layers.build import build_from_files
 
-    return build_layers(load_spec(default_spec()), load_gazetteer())
+    return build_from_files(overrides_path="/nonexistent/planmap-user.gpkg")
+
+
+def context_base():
+    """The default district's context base (the ``context`` basemap's layers)."""
+    from geo.district import get_district
+    from geo.gazetteer import load_gazetteer
+    from layers.base import context_base as make
+
+    record = get_district()
+    return make(load_gazetteer(record), record)
 
 
 def _all_bounds(layers: dict) -> list[list[float]]:
@@ -75,14 +83,17 @@ def _all_bounds(layers: dict) -> list[list[float]]:
     return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
 
 
-def ours_html(layers: dict, *, base_url: str = BASE, same_view: bool = True) -> str:
+def ours_html(layers: dict, *, base_url: str = BASE, same_view: bool = True, ground=None) -> str:
     """Our map's HTML (assets linked under ``base_url``), framed like explore() frames its
-    map when ``same_view``."""
+    map when ``same_view``; with ``ground`` (a context base) on the ``context`` basemap."""
     from folium.map import FitBounds
 
-    from layers.render import make_map
+    from layers.map import make_map
 
-    m = make_map(layers, asset_base=base_url)
+    if ground is None:
+        m = make_map(layers, asset_base=base_url)
+    else:
+        m = make_map(layers, asset_base=base_url, basemap="context", base=ground)
     if same_view:
         # replace make_map's framing where it stands (a second fitBounds, or one moved after
         # the layers, would cost Leaflet a re-projection of every vertex)
@@ -100,7 +111,7 @@ def drawable_frame(layers: dict):
     import geopandas as gpd
     import pandas as pd
 
-    from layers.render import _drawable
+    from layers.map import drawable as _drawable
 
     parts = [g.loc[_drawable(g)] for g in layers.values() if len(g)]
     frame = pd.concat([p for p in parts if len(p)], ignore_index=True)
@@ -145,7 +156,7 @@ def _explore_deps():
 
 def explore_html(frame, *, base_url: str = BASE) -> str:
     """``frame.explore(tiles=None)``, its CDN links pointed at the same vendored files."""
-    from layers import assets
+    from layers.map import assets
 
     with _explore_deps():
         m = frame.explore(tiles=None)
@@ -196,7 +207,7 @@ def run(
 ) -> list[dict]:
     """Figures per factor: bytes (ours vs explore), Python render time and, with ``browser``,
     draw time in Chromium; ``base`` (default: the Luohu build) is what is copied."""
-    from layers.assets import VENDOR_DIR
+    from layers.map.assets import VENDOR_DIR
 
     repeats = repeats or (3 if quick else 7)
     render_repeats = 1 if quick else 3
@@ -248,6 +259,10 @@ def run(
                 _write(folder, f"explore_{k}x.html", out["peer"]),
                 len(frame),
             )
+            if k == 1:  # issue 11: the real map, with the context base under it
+                context_page = _write(
+                    folder, "ours_context_1x.html", ours_html(layers, ground=context_base())
+                )
         if reason:
             figures += [c.missing(f"map_vs_explore_{k}x", "s", reason) for k in factors]
             return figures
@@ -285,6 +300,29 @@ def run(
                         ),
                     )
                 )
+                if k == 1:
+
+                    def context_load(seen=seen) -> float:
+                        got = load_time(browser, context_page.as_uri())
+                        seen.setdefault("context", set()).add(got["features"])
+                        return got["s"]
+
+                    context_load()
+                    d_ctx, d_peer2 = c.interleaved(context_load, peer_load, repeats)
+                    figures.append(
+                        c.comparison(
+                            "map_context_vs_explore_1x",
+                            d_ctx,
+                            d_peer2,
+                            "s",
+                            peer_name=PEER,
+                            note=(
+                                f"{n} planning features with the context base under them "
+                                f"(features drawn {sorted(seen['context'])}) against explore() "
+                                "of the planning features; draw time in headless Chromium"
+                            ),
+                        )
+                    )
                 figures.append(
                     c.comparison(
                         f"map_busy_vs_explore_{k}x",

@@ -1,4 +1,4 @@
-"""Benchmark: greedy (+1-swap) against the exact MCLP in HiGHS, on Luohu and random candidates.
+"""Benchmark: greedy (+1-swap) against the exact MCLP in HiGHS, on a district and random candidates.
 
 Run ``.venv/bin/python bench/bench_siting.py [--time-limit 60] [--runs 5] [--quick]``. Prints a
 table and writes ``bench/results_siting.json``: a list of figures, each with ``name``,
@@ -30,8 +30,10 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geo import _mclp, siting  # noqa: E402
+from geo import siting  # noqa: E402
 from geo.geometry import to_metric  # noqa: E402
+from geo.siting import inputs  # noqa: E402
+from geo.siting.constraints import build_constraints  # noqa: E402
 
 
 def _median_time(fn, runs: int) -> tuple[float, object]:
@@ -64,20 +66,19 @@ def _random_candidates(district, n: int, seed: int) -> np.ndarray:
 def instances(*, quick: bool) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
     """(name, demand_xy, weights, candidate_xy) in EPSG:32650 metres."""
     cfg = siting.load_config()
-    district = siting.load_district()
-    neighbours = siting._neighbours()
-    border = siting.border_line(district, neighbours, tol_m=cfg.border_tol_m)
-    constraints = siting.build_constraints(cfg, district, border=border)
-    anchors = siting.default_anchors(cfg, district)
-    cands = siting.candidate_sites(
+    area = inputs.load_area()
+    district = area.polygon
+    zones = build_constraints(cfg, area)
+    anchors = inputs.default_anchors(cfg, area)
+    cands = inputs.candidate_sites(
         district,
-        spacing_m=cfg.spacing_m,
-        anchors=anchors.loc[anchors["kind"].isin(cfg.anchor_kinds)],
-        constraints=constraints,
+        spacing_m=cfg.siting.spacing_m,
+        anchors=anchors.loc[anchors["kind"].isin(cfg.anchors.kinds)],
+        constraints=zones,
     )
-    demand = siting.demand_points(district, cfg, anchors=anchors)
-    dxy, w = siting._xy(demand), demand["weight"].to_numpy(dtype=float)
-    out = [("luohu", dxy, w, siting._xy(cands))]
+    demand = inputs.demand_points(district, cfg, anchors=anchors)
+    dxy, w = inputs.metric_xy(demand), demand["weight"].to_numpy(dtype=float)
+    out = [(area.record.id, dxy, w, inputs.metric_xy(cands))]
     sizes = [1_000] if quick else [1_000, 10_000]
     for size in sizes:
         out.append((f"random_{size // 1000}k", dxy, w, _random_candidates(district, size, size)))
@@ -98,14 +99,16 @@ def run(
     rows = []
     for name, dxy, w, cxy in instances(quick=quick):
         total = float(w.sum())
-        t_matrix, a = _median_time(lambda d=dxy, c=cxy: _mclp.coverage_matrix(d, c, radius_m), runs)
-        t_greedy, g = _median_time(lambda a=a, w=w: _mclp.solve(a, w, p, swap=False), runs)
-        t_swap, gs = _median_time(lambda a=a, w=w: _mclp.solve(a, w, p, swap=True), runs)
-        ex = _mclp.solve(a, w, p, solver="exact", time_limit_s=time_limit_s)
+        t_matrix, a = _median_time(
+            lambda d=dxy, c=cxy: siting.coverage_matrix(d, c, radius_m), runs
+        )
+        t_greedy, g = _median_time(lambda a=a, w=w: siting.solve(a, w, p, swap=False), runs)
+        t_swap, gs = _median_time(lambda a=a, w=w: siting.solve(a, w, p, swap=True), runs)
+        ex = siting.solve(a, w, p, solver="exact", time_limit_s=time_limit_s)
         hit_limit = ex.status != "Optimal"
         cov = {k: s.objective / total for k, s in (("greedy", g), ("swap", gs), ("exact", ex))}
         bound = ex.bound / total if ex.bound is not None else float("nan")
-        lp_value, lp_status, lp_seconds = _mclp.lp_bound(a, w, p, time_limit_s=lp_limit_s)
+        lp_value, lp_status, lp_seconds = siting.lp_bound(a, w, p, time_limit_s=lp_limit_s)
         lp = lp_value / total if lp_value is not None else float("nan")
         best = min(bound, lp) if lp_value is not None else bound
         prefix = f"siting.{name}"

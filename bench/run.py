@@ -6,7 +6,8 @@ every section, prints a table, writes ``bench/results.json`` (a list of figures:
 ours/peer measured in the same run) and rewrites the figures in ``bench/PERFORMANCE.md``.
 
 Sections (``bench/bench_<name>.py``, each also runnable alone): ``coldstart``, ``app``,
-``map``, ``geocode``, ``build``; every figure records its ``section``, and ``--only`` replaces
+``map``, ``geocode``, ``build``, ``locate``, ``export``; every figure records its ``section``,
+and ``--only`` replaces
 just those sections' figures in the results file. Other engineers' benchmarks (``bench_siting.py``,
 ``bench_extract.py``) run as subprocesses when present (``--quick`` passed if they take it);
 JSON figures they write (to a scratch ``--out`` file when they take one, else
@@ -34,7 +35,7 @@ import _common as c  # noqa: E402
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results.json"
 PERFORMANCE = BENCH / "PERFORMANCE.md"
-SECTIONS = ("coldstart", "app", "map", "geocode", "build")
+SECTIONS = ("coldstart", "app", "map", "geocode", "build", "locate", "export")
 #: other engineers' scripts: extra arguments that keep them inside the time budget, if taken
 FOREIGN = {
     "siting": ["--quick", "--runs", "3", "--time-limit", "20", "--lp-time-limit", "30"],
@@ -44,6 +45,11 @@ TARGETS = (
     ("map_bytes_vs_explore_100x", 0.5, "at most half the bytes of explore() at 100×"),
     ("map_vs_explore_100x", 0.5, "at most half the draw time of explore() at 100×"),
     ("build_growth_exponent", 1.15, "build time grows linearly (exponent ≤ 1.15)"),
+    ("extract_line_1mb", 5.0, "a 1 MB single-line report is read in < 5 s"),
+    ("extract_line_10mb", 60.0, "a 10 MB single-line report is read in < 60 s"),
+    ("locate_100k_shapefile", 10.0, "locate from a 100,000-feature road file in < 10 s"),
+    ("map_context_vs_explore_1x", 1.0, "the 1× map with the context base no slower than explore()"),
+    ("gpkg_growth_exponent", 1.15, "GeoPackage writing grows linearly in layers (exponent ≤ 1.15)"),
 )
 _MARK_START = "<!-- figures:start (bench/run.py rewrites this part) -->"
 _MARK_END = "<!-- figures:end -->"

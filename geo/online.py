@@ -7,8 +7,9 @@ become GeoDataFrames through pure functions that are tested with recorded replie
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -21,8 +22,10 @@ from geo._http import OnlineSettings, settings_from_env
 from geo.errors import NetworkError
 from geo.osm import Tags, empty_features, tidy_features
 
+if TYPE_CHECKING:
+    from geo.district import District
+
 __all__ = [
-    "LUOHU_VIEWBOX",
     "NOMINATIM_COLUMNS",
     "OnlineSettings",
     "nominatim_reply_to_gdf",
@@ -30,12 +33,10 @@ __all__ = [
     "nominatim_search",
     "osm_features",
     "settings_from_env",
+    "viewbox_of",
 ]
 
-#: Luohu District with about 1 km margin, as (left, bottom, right, top) in WGS-84 degrees:
-#: the bounds of ``data/facts/luohu_boundary.geojson`` (114.061, 22.530, 114.215, 22.619)
-#: rounded outwards.
-LUOHU_VIEWBOX: tuple[float, float, float, float] = (114.05, 22.52, 114.23, 22.63)
+Viewbox = tuple[float, float, float, float]
 
 NOMINATIM_COLUMNS = [
     "query",
@@ -59,6 +60,35 @@ def _points_from_latlon(lat: Sequence[Any], lon: Sequence[Any]) -> np.ndarray:
     lat_arr = np.asarray(lat, dtype=float)
     lon_arr = np.asarray(lon, dtype=float)
     return shapely.points(lon_arr, lat_arr)
+
+
+def viewbox_of(district: str | District | None = None, *, margin_deg: float = 0.01) -> Viewbox:
+    """A district's box for Nominatim: the bounds of its boundary (from its record, through the
+    gazetteer) with ``margin_deg`` (0.01° ≈ 1 km) added, rounded outwards to 0.01°.
+
+    Parameters
+    ----------
+    district : str or District, optional
+        The district (default: the default district).
+    margin_deg : float
+        Degrees added on every side before rounding.
+
+    Returns
+    -------
+    tuple of float
+        (left, bottom, right, top) in WGS-84 degrees.
+    """
+    from geo.district import get_district
+    from geo.gazetteer import load_gazetteer
+
+    record = get_district(district)
+    gaz = load_gazetteer(record)
+    row = gaz[(gaz["kind"] == "district") & (gaz["name"] == record.name)]
+    minx, miny, maxx, maxy = row.geometry.iloc[0].bounds
+    # round() first, so 114.06 - 0.01 (= 114.04999…) stays 114.05
+    left, bottom = (math.floor(round((v - margin_deg) * 100, 6)) / 100 for v in (minx, miny))
+    right, top = (math.ceil(round((v + margin_deg) * 100, 6)) / 100 for v in (maxx, maxy))
+    return (left, bottom, right, top)
 
 
 def nominatim_reply_to_gdf(reply: Any, *, query: str) -> gpd.GeoDataFrame:
@@ -126,7 +156,7 @@ def nominatim_request(
     *,
     settings: OnlineSettings,
     limit: int = 5,
-    viewbox: tuple[float, float, float, float] = LUOHU_VIEWBOX,
+    viewbox: Viewbox | None = None,
     language: str = "zh-CN",
     polygons: bool = True,
 ) -> tuple[str, dict[str, str | int]]:
@@ -148,16 +178,16 @@ def nominatim_request(
         raise ValueError("nominatim_search: query is empty")
     if not 1 <= limit <= _MAX_LIMIT:
         raise ValueError(f"nominatim_search: limit={limit!r}, expected 1 to {_MAX_LIMIT}")
-    left, bottom, right, top = viewbox
     params: dict[str, str | int] = {
         "q": query.strip(),
         "format": "jsonv2",
         "polygon_geojson": int(polygons),
         "limit": limit,
-        "viewbox": f"{left},{bottom},{right},{top}",
-        "bounded": 0,
-        "accept-language": language,
     }
+    if viewbox is not None:
+        left, bottom, right, top = viewbox
+        params |= {"viewbox": f"{left:g},{bottom:g},{right:g},{top:g}", "bounded": 0}
+    params["accept-language"] = language
     return settings.nominatim_url.rstrip("/") + "/search", params
 
 
@@ -166,11 +196,11 @@ def nominatim_search(
     *,
     settings: OnlineSettings,
     limit: int = 5,
-    viewbox: tuple[float, float, float, float] = LUOHU_VIEWBOX,
+    viewbox: Viewbox | None = None,
     language: str = "zh-CN",
     polygons: bool = True,
 ) -> gpd.GeoDataFrame:
-    """Search Nominatim for a place name, preferring results around Luohu.
+    """Search Nominatim for a place name, preferring results inside ``viewbox``.
 
     Parameters
     ----------
@@ -180,9 +210,9 @@ def nominatim_search(
         Must be enabled; gives the server, timeout and cache folder.
     limit : int
         Most results to return (1 to 40).
-    viewbox : tuple of float
-        (left, bottom, right, top) in degrees; results inside rank higher but others are kept
-        (``bounded=0``).
+    viewbox : tuple of float, optional
+        (left, bottom, right, top) in degrees (a district's: :func:`viewbox_of`); results
+        inside rank higher but others are kept (``bounded=0``). None: no preference.
     language : str
         ``accept-language`` for names and display names.
     polygons : bool

@@ -26,7 +26,7 @@ def _context():
 
     gazetteer = load_gazetteer()
     rules = load_rules()
-    matcher = PlaceMatcher(gazetteer, rules=rules)
+    matcher = PlaceMatcher.from_frame(gazetteer, rules=rules)
     names = dict(zip(gazetteer["id"], gazetteer["name"], strict=True))
     return gazetteer, rules, matcher, layer_index(build_from_files()), names
 
@@ -48,13 +48,13 @@ def _layers(text: str):
     from layers.report import located_ids
 
     result, _ = _analyse(text)
-    layers = build_from_files(excerpts=result.excerpts(rules=_context()[1]))
+    layers = build_from_files(evidence=result.evidence(rules=_context()[1]))
     return layers, located_ids(layers)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _map(text: str, highlight: str | None):
-    from layers.app_data import planning_map
+    from layers.app import planning_map
 
     layers, _ = _layers(text)
     return planning_map(layers, highlight_id=highlight)
@@ -87,7 +87,7 @@ try:
     text = text_for_display(raw, where=where, rules=_context()[1])
     result, marked = _analyse(text)
 except PlanmapError as exc:
-    from layers.app_data import md  # every ASCII punctuation mark escaped: shows as typed
+    from layers.app import md  # every ASCII punctuation mark escaped: shows as typed
 
     st.error(md(exc))
     st.stop()

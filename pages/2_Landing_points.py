@@ -1,7 +1,7 @@
 """Landing-points page: propose the report's 100 low-altitude sites and show their coverage.
 
 Thin: sliders and a cached call into :func:`geo.siting.site_landing_points`; the map comes from
-:func:`layers.app_data.planning_map` with local assets. Every site is a proposal
+:func:`layers.app.planning_map` with local assets. Every site is a proposal
 (``status=proposed``, ``precision=schematic``): the report publishes no sites.
 """
 
@@ -14,25 +14,30 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.district import default_district, district_ids, get_district
 from geo.errors import PlanmapError
-from layers import app_data as ad
-from layers.build import BuiltLayers
+from geo.model import LayerGroup
+from layers import app as ad
+from layers.layerset import Layer, LayerSet
 
 st.set_page_config(page_title="Planmap · 低空起降点 Landing points", layout="wide")
+_chosen = st.query_params.get("district", default_district())
+DISTRICT = get_district(_chosen if _chosen in district_ids() else default_district())
 
 
 @st.cache_resource(show_spinner="building the layers…")
-def _context_layers() -> BuiltLayers:
+def _context_layers(district: str) -> LayerSet:
     from layers.build import build_from_files
 
-    return build_from_files()
+    return build_from_files(district=district)
 
 
 @st.cache_resource(show_spinner="choosing sites (maximal covering)…", max_entries=16)
-def _site(n: int, radius_m: float, spacing_m: float, solver: str, allow_parks: bool):
+def _site(district: str, n: int, radius_m: float, spacing_m: float, solver: str, allow_parks: bool):
     from geo.siting import site_landing_points
 
     return site_landing_points(
+        district=district,
         n=n,
         radius_m=radius_m,
         spacing_m=spacing_m,
@@ -44,9 +49,10 @@ def _site(n: int, radius_m: float, spacing_m: float, solver: str, allow_parks: b
 
 st.title("低空起降点 · Low-altitude landing points (proposal)")
 st.caption(
-    "The 2025 report commits to 100 new take-off/landing points in three networks "
-    "(manned, cargo, drone) but publishes no sites. These are *proposed, schematic* sites "
-    "chosen to cover the most weighted demand; rules in data/siting.toml."
+    f"{DISTRICT.name} · {DISTRICT.name_en}: the report commits to take-off/landing points in "
+    "three networks (manned, cargo, drone) but publishes no sites. These are *proposed, "
+    "schematic* sites chosen to cover the most weighted demand; rules in "
+    f"data/districts/{DISTRICT.id}/{DISTRICT.siting or 'siting.toml'}."
 )
 
 with st.sidebar:
@@ -59,7 +65,7 @@ with st.sidebar:
     allow_parks = st.checkbox("允许公园 Allow 梧桐山 / 仙湖植物园", value=False)
 
 try:
-    result = _site(n, float(radius), float(spacing), solver, allow_parks)
+    result = _site(DISTRICT.id, n, float(radius), float(spacing), solver, allow_parks)
 except PlanmapError as exc:
     st.error(ad.md(ad.one_line(exc)))
     st.stop()
@@ -76,11 +82,13 @@ proposal = gpd.GeoDataFrame(
     geometry="geometry",
     crs="EPSG:4326",
 )
-base = _context_layers()
-shown = BuiltLayers(
-    {"context": base["context"], "ports": base["ports"], "low_altitude": proposal},
-    titles={**base.titles, "low_altitude": "低空 · Proposed landing points"},
-    groups=base.groups,
+base = _context_layers(DISTRICT.id)
+proposed = Layer(
+    "low_altitude", "低空 · Proposed landing points", LayerGroup.LOW_ALTITUDE, proposal, z=40
+)
+shown = LayerSet(
+    [base.layer(n) for n in ("context", "ports") if n in base] + [proposed],
+    district=base.district,
 )
 m = ad.planning_map(shown)
 st_folium(

@@ -1,4 +1,4 @@
-"""The Streamlit app's logic: ``layers.app_data`` directly, and the page through AppTest.
+"""The Streamlit app's logic: ``layers.app`` directly, and the page through AppTest.
 
 AppTest runs the script headless (no browser, so the map itself is never drawn here; see
 tests/test_app_browser.py). The st_folium element is an UnknownElement whose proto's
@@ -23,8 +23,9 @@ from streamlit.testing.v1 import AppTest
 from geo.crs import wgs84_to_gcj02
 from geo.errors import DataError
 from geo.gazetteer import load_gazetteer
-from geo.geocoder import Geocoder
-from layers import app_data, assets
+from layers import app
+from layers.map import assets
+from layers.store import UserStore
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "streamlit_app.py"
@@ -33,7 +34,7 @@ XSS = "<img src=x onerror=alert(1)>"
 LIANTANG = "port.liantang"
 
 
-# -- layers.app_data ------------------------------------------------------------------------
+# -- layers.app ------------------------------------------------------------------------
 
 
 @pytest.fixture(autouse=True)
@@ -46,13 +47,12 @@ def user_dir(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def view():
-    return app_data.build_view(overrides_path="/nonexistent/overrides.geojson")
+    return app.build_view(store_path="/nonexistent/planmap_user.gpkg")
 
 
 @pytest.fixture(scope="module")
 def searcher(view):
-    frame = app_data.search_frame(view, load_gazetteer())
-    return Geocoder(frame), frame
+    return app.Searcher(view, load_gazetteer())
 
 
 def _fc(*features) -> bytes:
@@ -66,41 +66,39 @@ def _feature(props: dict, geom=None) -> dict:
 
 @pytest.mark.parametrize("query", ["蓮塘口岸", "莲塘口岸", "Liantang Port", "lian tang kou an"])
 def test_search_finds_the_port_in_every_script(searcher, query):
-    hits = app_data.search_places(*searcher, query)
+    hits = searcher.search(query)
     assert hits[0].id == LIANTANG
     assert hits[0].on_map and hits[0].layer == "ports"
 
 
 def test_search_keeps_the_station_as_a_second_choice(searcher):
-    ids = [h.id for h in app_data.search_places(*searcher, "lian tang kou an")]
+    ids = [h.id for h in searcher.search("lian tang kou an")]
     assert ids.index("station.liantangkouan") > 0
-    assert app_data.search_places(*searcher, "   ") == []
+    assert searcher.search("   ") == []
 
 
 def test_search_tells_unlocated_places(searcher, view):
-    missing = app_data.unlocated_table(view)
+    missing = app.unlocated_table(view)
     name = missing["name"].iloc[0]
-    hit = app_data.search_places(*searcher, name)[0]
+    hit = searcher.search(name)[0]
     assert hit.name == name and not hit.on_map
 
 
 def test_filter_layers_and_statuses(view):
-    only = app_data.filter_layers(view, names=["ports", "zones"], statuses=["planned"])
+    only = app.filter_layers(view, names=["ports", "zones"], statuses=["planned"])
     assert list(only) == ["ports", "zones"]
     assert all(set(g["status"]) <= {"planned"} for g in only.values())
-    assert only.titles == view.titles
-    table = app_data.feature_table(only)
+    assert only.titles == {n: view.titles[n] for n in only}
+    table = app.feature_table(only)
     assert len(table) == sum(len(g) for g in only.values())
-    everything = app_data.feature_table(view)
+    everything = app.feature_table(view)
     assert len(everything) > len(table)
-    assert everything["on_map"].sum() == sum(
-        int(app_data.drawn_mask(g).sum()) for g in view.values()
-    )
+    assert everything["on_map"].sum() == sum(int(app.drawn_mask(g).sum()) for g in view.values())
 
 
 def test_read_geojson_layer_fills_the_schema():
     line = shapely.LineString([(114.1, 22.55), (114.12, 22.56)])
-    frame = app_data.read_geojson_layer(
+    frame = app.read_geojson_layer(
         _fc(
             _feature({"名称": "试验点", "status": "Planned"}),
             _feature({"name": "试验线", "kind": "greenway"}, line),
@@ -157,13 +155,13 @@ def test_read_geojson_layer_fills_the_schema():
 )
 def test_read_geojson_layer_refuses_bad_files_in_one_line(data, message):
     with pytest.raises(DataError) as err:
-        app_data.read_geojson_layer(data, name="bad.geojson")
+        app.read_geojson_layer(data, name="bad.geojson")
     assert message in str(err.value)
-    assert "\n" not in app_data.one_line(err.value)
+    assert "\n" not in app.one_line(err.value)
 
 
 def test_empty_geometry_is_unlocated_and_exports(tmp_path):
-    frame = app_data.read_geojson_layer(
+    frame = app.read_geojson_layer(
         _fc(
             {
                 "type": "Feature",
@@ -176,14 +174,14 @@ def test_empty_geometry_is_unlocated_and_exports(tmp_path):
     )
     assert frame.geometry.iloc[0] is None and frame["precision"].iloc[0] == "unlocated"
     layers = {"uploaded": frame}
-    assert b"\xe7\xa9\xba" in app_data.csv_bytes(layers)  # 空
-    assert len(json.loads(app_data.geojson_bytes(layers))["features"]) == 2
+    assert b"\xe7\xa9\xba" in app.csv_bytes(layers)  # 空
+    assert len(json.loads(app.geojson_bytes(layers))["features"]) == 2
 
 
 def test_upload_is_an_extra_layer():
-    built = app_data.build_view(
+    built = app.build_view(
         upload=("extra.geojson", _fc(_feature({"name": XSS}))),
-        overrides_path="/nonexistent/overrides.geojson",
+        store_path="/nonexistent/planmap_user.gpkg",
     )
     assert list(built)[-1] == "uploaded"
     assert "extra.geojson" in built.titles["uploaded"]
@@ -192,32 +190,31 @@ def test_upload_is_an_extra_layer():
 
 def test_bad_spec_text_is_a_spec_error():
     with pytest.raises(DataError.__mro__[1]) as err:  # PlanmapError
-        app_data.build_view(spec_text="title = 'x'\nlayers = [", spec_name="broken.toml")
+        app.build_view(spec_text="title = 'x'\nlayers = [", spec_name="broken.toml")
     assert str(err.value).startswith("broken.toml: not valid TOML")
     with pytest.raises(ValueError, match="not UTF-8"):
-        app_data.read_spec_text(b"\xff\xfe", name="x.toml")
+        app.read_spec_text(b"\xff\xfe", name="x.toml")
 
 
 def test_drawing_on_amap_is_stored_in_wgs84(view, user_dir):
-    fid = app_data.unlocated_table(view)["id"].iloc[0]
+    fid = app.unlocated_table(view)["id"].iloc[0]
     lon, lat = 114.1300, 22.5600
     glon, glat = wgs84_to_gcj02(lon, lat)
     drawing = {"type": "Feature", "properties": {}, "geometry": mapping(Point(glon, glat))}
-    geom = app_data.drawing_geometry(drawing, basemap="amap")
+    geom = app.drawing_geometry(drawing, basemap="amap")
     assert abs(geom.x - lon) < 1e-7 and abs(geom.y - lat) < 1e-7
-    assert app_data.drawing_geometry(drawing, basemap="none").equals(Point(glon, glat))
+    assert app.drawing_geometry(drawing, basemap="none").equals(Point(glon, glat))
 
-    app_data.save_drawing(fid, drawing, note="from the site visit", basemap="amap")
-    saved = json.loads((user_dir / "overrides.geojson").read_text(encoding="utf-8"))
-    (feat,) = saved["features"]
-    assert feat["properties"]["id"] == fid and feat["properties"]["source"] == "user"
-    assert feat["geometry"]["coordinates"] == pytest.approx([lon, lat], abs=1e-6)
+    app.save_drawing(fid, drawing, note="from the site visit", basemap="amap")
+    (feat,) = UserStore(user_dir / "planmap_user.gpkg").locations().itertuples()
+    assert feat.id == fid and feat.source == "user" and feat.precision == "approximate"
+    assert [feat.geometry.x, feat.geometry.y] == pytest.approx([lon, lat], abs=1e-6)
 
-    rebuilt = app_data.build_view()  # PLANMAP_USER_DIR: the override is merged
-    table = app_data.feature_table(rebuilt).set_index("id")
+    rebuilt = app.build_view()  # PLANMAP_USER_DIR: the override is merged
+    table = app.feature_table(rebuilt).set_index("id")
     assert table.at[fid, "on_map"] and table.at[fid, "source"] == "user"
     assert "from the site visit" in table.at[fid, "note"]
-    exported = json.loads(app_data.geojson_bytes(rebuilt))  # and the export carries it
+    exported = json.loads(app.geojson_bytes(rebuilt))  # and the export carries it
     (mine,) = [f for f in exported["features"] if f["properties"]["id"] == fid]
     assert mine["properties"]["source"] == "user"
     assert mine["geometry"]["coordinates"] == pytest.approx([lon, lat], abs=1e-6)
@@ -225,24 +222,25 @@ def test_drawing_on_amap_is_stored_in_wgs84(view, user_dir):
 
 def test_nothing_drawn_is_a_clear_error():
     with pytest.raises(DataError, match="nothing drawn yet"):
-        app_data.drawing_geometry(None)
+        app.drawing_geometry(None)
     with pytest.raises(DataError, match="choose which place"):
-        app_data.save_drawing("", {"type": "Point", "coordinates": [114.1, 22.5]}, note="")
+        app.save_drawing("", {"type": "Point", "coordinates": [114.1, 22.5]}, note="")
 
 
 def test_downloads(view, tmp_path):
-    shown = app_data.filter_layers(view, names=["ports", "metro_stations"])
-    doc = json.loads(app_data.geojson_bytes(shown))
+    shown = app.filter_layers(view, names=["ports", "metro_stations"])
+    doc = json.loads(app.geojson_bytes(shown))
     assert doc["type"] == "FeatureCollection" and "crs" not in doc
     assert len(doc["features"]) == len(shown["ports"]) + len(shown["metro_stations"])
-    one = json.loads(app_data.geojson_bytes(shown, ["ports"]))
+    one = json.loads(app.geojson_bytes(shown, ["ports"]))
     assert {f["properties"]["layer"] for f in one["features"]} == {"ports"}
 
     gpkg = tmp_path / "x.gpkg"
-    gpkg.write_bytes(app_data.gpkg_bytes(shown))
-    assert [row[0] for row in pyogrio.list_layers(gpkg)] == ["ports", "metro_stations"]
+    gpkg.write_bytes(app.gpkg_bytes(shown))
+    listed = [row[0] for row in pyogrio.list_layers(gpkg)]
+    assert listed == ["ports", "metro_stations", "layer_styles"]  # + QGIS's styles
 
-    data = app_data.csv_bytes(shown)
+    data = app.csv_bytes(shown)
     assert data.startswith(b"\xef\xbb\xbf")
     table = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
     assert LIANTANG in set(table["id"]) and {"lon", "lat", "wkt"} <= set(table.columns)
@@ -250,23 +248,23 @@ def test_downloads(view, tmp_path):
 
 def test_md_escapes_what_markdown_would_act_on():
     hostile = "<img src=x> [a](javascript:x) ![i](http://e/x.png) :red[x] **b** `c` $x$"
-    escaped = app_data.md(hostile)
+    escaped = app.md(hostile)
     assert re.sub(r"\\(.)", r"\1", escaped) == hostile
     # every ASCII punctuation mark comes escaped by a backslash
     assert re.fullmatch(r"(?:\\[!-/:-@\[-`{-~]|[^!-/:-@\[-`{-~])*", escaped)
     assert not re.fullmatch(r"(?:\\[!-/:-@\[-`{-~]|[^!-/:-@\[-`{-~])*", hostile)
     assert "\\<img" in escaped and "\\!\\[i\\]" in escaped and "\\:red\\[" in escaped
-    assert app_data.md("莲塘口岸 Liantang") == "莲塘口岸 Liantang"
+    assert app.md("莲塘口岸 Liantang") == "莲塘口岸 Liantang"
 
 
 def test_standalone_html_has_no_remote_links(view):
-    html = app_data.map_html(app_data.filter_layers(view, names=["ports"])).decode()
+    html = app.map_html(app.filter_layers(view, names=["ports"])).decode()
     assets.assert_no_cdn(html)
     assert "data:text/javascript" in html and "/app/static/" not in html
 
 
 def test_app_map_uses_local_assets_and_drawing_tools(view):
-    m = app_data.planning_map(view, draw=True, highlight_id=LIANTANG)
+    m = app.planning_map(view, draw=True, highlight_id=LIANTANG)
     html = m.get_root().render()
     assets.assert_no_cdn(html)
     assert "/app/static/vendor/leaflet-draw-1.0.2/leaflet.draw.js" in html
@@ -295,7 +293,7 @@ def _features_table(at: AppTest) -> pd.DataFrame:
 
 
 def _plain(markdown: str) -> str:
-    """Undo :func:`layers.app_data.md` (the app escapes user text in markdown)."""
+    """Undo :func:`layers.app.md` (the app escapes user text in markdown)."""
     return re.sub(r"\\(.)", r"\1", markdown)
 
 
@@ -428,11 +426,11 @@ def test_filter_changes_are_served_from_cache(monkeypatch):
     st.cache_data.clear()
     st.cache_resource.clear()
     calls = []
-    real = app_data.build_view
-    monkeypatch.setattr(app_data, "build_view", lambda **kw: calls.append(kw) or real(**kw))
+    real = app.build_view
+    monkeypatch.setattr(app, "build_view", lambda **kw: calls.append(kw) or real(**kw))
     at = _app()
     at.multiselect(key="statuses").set_value(["existing"]).run()
-    at.multiselect(key="statuses").set_value(app_data.STATUSES).run()
+    at.multiselect(key="statuses").set_value(app.STATUSES).run()
     at.radio(key="lang").set_value("en").run()
     _ok(at)
     assert len(calls) == 1
@@ -457,13 +455,13 @@ def test_upload_repairs_a_spiked_polygon_to_a_polygon_and_refuses_a_one_point_li
         [114.1, 22.55],
         [114.1, 22.5],
     ]  # a spike sticks out west
-    frame = app_data.read_geojson_layer(
+    frame = app.read_geojson_layer(
         doc({"type": "Polygon", "coordinates": [ring]}, "²").encode(), name="s.geojson"
     )
     assert frame.geometry.iloc[0].geom_type == "Polygon"  # not a GeometryCollection
     assert frame["mentions"].iloc[0] == 0  # "²".isdigit() is True, int("²") fails
     with pytest.raises(DataError) as err:
-        app_data.read_geojson_layer(
+        app.read_geojson_layer(
             doc({"type": "LineString", "coordinates": [[114.1, 22.5]]}, 1).encode(),
             name="l.geojson",
         )
@@ -483,5 +481,5 @@ def test_an_uploaded_id_that_is_not_a_plain_slug_is_replaced():
         for pid in ("{{7*7}}", "<b>", "zone.ok-1")
     ]
     doc = json.dumps({"type": "FeatureCollection", "features": feats}).encode()
-    frame = app_data.read_geojson_layer(doc, name="My File.geojson")
+    frame = app.read_geojson_layer(doc, name="My File.geojson")
     assert list(frame["id"]) == ["upload.my_file.1", "upload.my_file.2", "zone.ok-1"]

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from layers import app_data
+from layers import app
+from layers.store import UserStore
 from planmap._chromium import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -68,7 +69,7 @@ def app_url(tmp_path_factory, user_dir):
             proc.wait()
         log.close()
     written = sorted(p.name for p in user_dir.iterdir())
-    assert written in ([], ["overrides.geojson"]), f"the app wrote {written}"
+    assert written in ([], ["planmap_user.gpkg"]), f"the app wrote {written}"
 
 
 @pytest.fixture(scope="session")
@@ -177,8 +178,8 @@ class Session:
 
 @pytest.fixture(scope="module")
 def expected_counts(user_dir):
-    built = app_data.build_view(overrides_path=user_dir / "overrides.geojson")
-    return {name: int(app_data.drawn_mask(gdf).sum()) for name, gdf in built.items()}
+    built = app.build_view(store_path=user_dir / "planmap_user.gpkg")
+    return {name: int(app.drawn_mask(gdf).sum()) for name, gdf in built.items()}
 
 
 @pytest.fixture
@@ -193,7 +194,10 @@ def test_map_draws_offline_with_legend(session, expected_counts):
     frame = session.frame
     session.settle(frame)
     assert frame.evaluate("typeof window.L") == "object"
-    assert frame.evaluate("window.__planmap.layerCounts") == expected_counts
+    counts = frame.evaluate("window.__planmap.layerCounts")
+    # the context base (the default basemap) draws the communities the plan does not
+    assert counts.pop("base_communities") == 39
+    assert counts == expected_counts
     legend = frame.locator(".planmap-legend")
     assert legend.is_visible()
     assert "Legend" in legend.inner_text()
@@ -201,9 +205,9 @@ def test_map_draws_offline_with_legend(session, expected_counts):
     labels = {
         t.strip() for t in frame.locator(".leaflet-control-layers-overlays label").all_inner_texts()
     }
-    built = app_data.build_view()
+    built = app.build_view()
     for name, count in expected_counts.items():
-        assert f"{app_data.layer_label(name, built)} ({count})" in labels
+        assert f"{app.layer_label(name, built)} ({count})" in labels
     assert frame.locator(".leaflet-draw-toolbar").count() >= 1  # places to locate: Draw is on
     assert session.page.get_by_text("Unlocated places").is_visible()
     session.shot("app_offline.png")
@@ -293,7 +297,9 @@ def test_downloaded_html_map_works_offline(session, chromium, expected_counts, t
     try:
         page.goto(html.as_uri())
         page.wait_for_function("window.__planmap !== undefined", timeout=30000)
-        assert page.evaluate("window.__planmap.layerCounts") == expected_counts
+        counts = page.evaluate("window.__planmap.layerCounts")
+        assert counts.pop("base_communities") == 39
+        assert counts == expected_counts
         assert page.locator(".planmap-legend").is_visible()
         page.wait_for_timeout(300)
         page.screenshot(path=str(SHOTS / "app_download_html_offline.png"))
@@ -348,7 +354,7 @@ def test_amap_basemap_shifts_features_and_fails_soft_offline(session, expected_c
     picker = session.page.locator("[data-testid='stSelectbox']").filter(has_text="Basemap")
     picker.scroll_into_view_if_needed()
     picker.click()
-    session.page.get_by_role("option", name=app_data.BASEMAPS["amap"]).click()
+    session.page.get_by_role("option", name=app.BASEMAPS["amap"]).click()
     frame = session.map_frame(
         "Object.values(window.__planmap.map._layers).some(l => (l._url || '').includes('autonavi'))"
     )
@@ -387,10 +393,12 @@ def test_english_labels_and_table(session):
 def test_planner_locates_a_place_by_drawing_it(session, user_dir, expected_counts):
     """Runs last: it saves an override, which changes the map for later sessions."""
     page, frame = session.page, session.frame
-    place = "清水河总部新城"  # zone.qingshuihe_hq: named by the report, no source locates it
+    place = "玛雅城"  # zone.maya_city: named by the report, no source locates it
     picker = page.locator("[data-testid='stSelectbox']").filter(has_text="Place 地名")
+    picker.scroll_into_view_if_needed()
+    picker.locator("input").click()
     picker.locator("input").fill(place)
-    picker.locator("input").press("Enter")
+    page.get_by_role("option").filter(has_text=place).first.click()
     page.get_by_label("Note 说明 (why here?)").fill(
         "north of Qingshuihe depot, per the 2025 report"
     )
@@ -414,12 +422,11 @@ def test_planner_locates_a_place_by_drawing_it(session, user_dir, expected_count
     frame = session.map_frame(
         f"window.__planmap.layerCounts.zones === {expected_counts['zones'] + 1}"
     )
-    doc = json.loads((user_dir / "overrides.geojson").read_text(encoding="utf-8"))
-    (feat,) = doc["features"]
-    assert feat["properties"]["id"] == "zone.qingshuihe_hq"
-    assert feat["properties"]["source"] == "user"
-    assert "Qingshuihe depot" in feat["properties"]["note"]
-    lon, lat = feat["geometry"]["coordinates"]
+    (feat,) = UserStore(user_dir / "planmap_user.gpkg").locations().itertuples()
+    assert feat.id == "zone.maya_city"
+    assert feat.source == "user"
+    assert "Qingshuihe depot" in feat.note
+    lon, lat = feat.geometry.x, feat.geometry.y
     assert 113.9 < lon < 114.4 and 22.4 < lat < 22.8
     assert page.get_by_text("Saved the location of").is_visible()
     session.shot("app_saved_override.png")

@@ -1,5 +1,5 @@
 """The benchmark scripts work (their helpers on tiny sizes, one repeat, no timing asserts), and
-the scale measures the benchmark led to in layers.render keep doing what they claim."""
+the scale measures the benchmark led to in layers.map keep doing what they claim."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ sys.path.insert(0, str(BENCH))
 import _common as c  # noqa: E402
 import bench_build  # noqa: E402
 import bench_geocode  # noqa: E402
+import bench_locate  # noqa: E402
 import bench_map  # noqa: E402
 import run as bench_run  # noqa: E402
 
@@ -128,7 +129,7 @@ def test_map_comparison_at_1x_without_browser(luohu):
     assert figures["map_vs_explore_1x"]["missing"]
     frame = bench_map.drawable_frame(luohu)
     html = bench_map.explore_html(frame)
-    assert 'src="vendor/leaflet-1.9.3/leaflet.js"' in html and "cdn.jsdelivr" not in html
+    assert 'src="vendor/leaflet-1.9.4/leaflet.js"' in html and "cdn.jsdelivr" not in html
     if bench_map.explore_stubbed():  # the stand-ins for explore()'s imports are gone again
         assert "matplotlib" not in sys.modules and "mapclassify" not in sys.modules
 
@@ -149,35 +150,49 @@ def test_targets_and_performance_page():
     assert "missing: no browser" in page
 
 
-# -- what layers.render does for scale (found by bench_map; see bench/PERFORMANCE.md) ---------
+def test_locate_bench_runs_small_and_finds_the_report_roads():
+    figures = _check(bench_locate.run(features=2000, repeats=1))
+    assert set(figures) == {"locate_2k_shapefile", "locate_2k_gpkg"}
+    assert all(re.search(r", [1-9]\d* places located", f["note"]) for f in figures.values())
+    verdicts = dict(
+        bench_run.targets([{**figures["locate_2k_shapefile"], "name": "locate_100k_shapefile"}])
+    )
+    assert verdicts["locate from a 100,000-feature road file in < 10 s"].startswith(
+        ("met", "NOT met")
+    )
+
+
+# -- what layers.map does for scale (found by bench_map; see bench/PERFORMANCE.md) ---------
 
 
 def test_drawn_geometry_is_simplified_within_its_precision_and_rounded(luohu):
     from geo.geometry import to_metric
-    from layers import _features, render
+    from layers import map as render
+    from layers.map import features as _features
 
     gdf = luohu["context"]
-    gdf = gdf.loc[render._drawable(gdf)]
+    gdf = gdf.loc[render.drawable(gdf)]
     before = gdf.geometry.array.to_numpy()
-    after = _features._display_geoms(before, gdf["precision"])
+    after = _features.display_geoms(before, gdf["precision"])
     assert shapely.get_num_coordinates(after).sum() < shapely.get_num_coordinates(before).sum()
     tol = gdf["precision"].map(render.SIMPLIFY_M).to_numpy()
     moved = shapely.hausdorff_distance(to_metric(before), to_metric(after))
     assert (moved <= tol + 0.2).all()  # the tolerance, plus rounding to 6 decimals
     xy = shapely.get_coordinates(after)
-    assert np.allclose(xy, np.round(xy, _features._DECIMALS))
+    assert np.allclose(xy, np.round(xy, _features.DECIMALS))
 
 
 def test_labels_are_one_array_and_start_hidden_beyond_the_cap(luohu):
-    from layers import _labels, render
+    from layers import map as render
+    from layers.map import labels as _labels
 
     def labels_of(layers):
         m = render.make_map(layers)
-        group = next(c for c in m._children.values() if isinstance(c, _labels._Labels))
+        group = next(c for c in m._children.values() if isinstance(c, _labels.Labels))
         return m, group
 
     m, group = labels_of(luohu)
-    labels = [mk for mk in group._children.values() if isinstance(mk, _labels._Label)]
+    labels = [mk for mk in group._children.values() if isinstance(mk, _labels.LabelMarker)]
     assert len(group.rows) == len(labels) > 0  # markers stay inspectable
     html = m.get_root().render()
     assert group.show and f"{group.get_name()}.addTo(" in html
@@ -198,7 +213,7 @@ def test_labels_are_one_array_and_start_hidden_beyond_the_cap(luohu):
 def test_the_view_is_set_before_any_layer_is_added(luohu):
     from folium.map import FitBounds
 
-    from layers import render
+    from layers import map as render
 
     kinds = [type(c) for c in render.make_map(luohu)._children.values()]
     first_group = next(i for i, k in enumerate(kinds) if k is folium.FeatureGroup)
@@ -207,7 +222,8 @@ def test_the_view_is_set_before_any_layer_is_added(luohu):
 
 def test_big_layers_are_packed_not_inline_geojson(luohu):
     """At scale the page gets each layer packed (~5 bytes a vertex), not GeoJSON (~22)."""
-    from layers import render
+    from layers import map as render
+    from layers.map.packed import PackedGeoJson
 
     big = c.scale_layers(luohu, 3)
     m = render.make_map(big)
@@ -216,7 +232,7 @@ def test_big_layers_are_packed_not_inline_geojson(luohu):
     for group in m._children.values():
         for gj in getattr(group, "_children", {}).values():
             if isinstance(gj, folium.GeoJson) and gj.layer_name != "highlight":
-                assert isinstance(gj, render._PackedGeoJson)
+                assert isinstance(gj, PackedGeoJson)
                 vertices += sum(
                     len(shapely.get_coordinates(shapely.geometry.shape(f["geometry"])))
                     for f in gj.data["features"]

@@ -298,23 +298,71 @@ def test_nominatim_request_params(settings: OnlineSettings) -> None:
         "format": "jsonv2",
         "polygon_geojson": 1,
         "limit": 3,
-        "viewbox": "114.05,22.52,114.23,22.63",
-        "bounded": 0,
         "accept-language": "zh-CN",
     }
+    _, boxed = nominatim_request(
+        "莲塘口岸", settings=settings, viewbox=(114.05, 22.51, 114.23, 22.63)
+    )
+    assert boxed["viewbox"] == "114.05,22.51,114.23,22.63" and boxed["bounded"] == 0
 
 
-def test_viewbox_covers_the_shipped_luohu_boundary() -> None:
+@pytest.mark.parametrize("district", ["luohu", "futian"])
+def test_the_viewbox_is_the_district_records_boundary(district: str) -> None:
+    """Derived from the district record (no district's box is written in code)."""
     from shapely.geometry import box
 
-    from geo.online import LUOHU_VIEWBOX
-    from geo.paths import facts_dir
+    from geo.district import get_district
+    from geo.gazetteer import load_gazetteer
+    from geo.online import viewbox_of
 
-    luohu = gpd.read_file(facts_dir() / "luohu_boundary.geojson").to_crs(4326)
-    viewbox = box(*LUOHU_VIEWBOX)
-    assert viewbox.contains(luohu.union_all())
+    record = get_district(district)
+    gaz = load_gazetteer(record)
+    boundary = gaz[(gaz["kind"] == "district") & (gaz["name"] == record.name)].geometry.iloc[0]
+    viewbox = box(*viewbox_of(district))
+    assert viewbox.contains(boundary)
     # but not by much: the box is no more than twice the district's bounding box
-    assert viewbox.area < 2 * box(*luohu.total_bounds).area
+    assert viewbox.area < 2 * box(*boundary.bounds).area
+    assert all(round(v, 2) == v for v in viewbox_of(district))
+
+
+def test_geocode_online_falls_back_to_nominatim(
+    local_server, nominatim_reply, tmp_path, monkeypatch, capsys
+) -> None:
+    """``planmap geocode --online``: the gazetteer first; Nominatim (one timed request through
+    geo._http, with the district's viewbox) for a name it does not know; printed, not stored."""
+    from geo.online import viewbox_of
+    from planmap.cli import main
+
+    base, reply = local_server
+    reply.body = json.dumps(nominatim_reply).encode("utf-8")
+    monkeypatch.setenv("PLANMAP_NOMINATIM_URL", base)
+    monkeypatch.setenv("PLANMAP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("PLANMAP_ONLINE", raising=False)
+    assert main(["geocode", "莲塘口岸"]) == 0  # known offline: no request
+    assert main(["geocode", "不存在的地方"]) == 1  # offline by default
+    assert reply.requests == []
+    capsys.readouterr()
+    assert main(["geocode", "不存在的地方", "--online"]) == 0
+    out, err = capsys.readouterr()
+    assert (
+        out
+        == "osm:node/9900000010  莲塘口岸  -  114.150290  22.556030  railway/station  online  -\n"
+    )
+    assert "is not in the gazetteer; OpenStreetMap Nominatim" in err
+    ((method, path),) = reply.requests
+    left, bottom, right, top = viewbox_of()
+    assert method == "GET" and f"viewbox={left:g}%2C{bottom:g}%2C{right:g}%2C{top:g}" in path
+
+
+def test_geocode_online_failure_is_one_line(monkeypatch, tmp_path, capsys) -> None:
+    from planmap.cli import main
+
+    monkeypatch.setenv("PLANMAP_NOMINATIM_URL", CLOSED_PORT_URL)
+    monkeypatch.setenv("PLANMAP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("PLANMAP_TIMEOUT", "2")
+    assert main(["geocode", "不存在的地方", "--online"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("planmap geocode: 127.0.0.1: ") and "\n" not in err
 
 
 @pytest.mark.parametrize(("query", "limit"), [("  ", 5), ("莲塘", 0), ("莲塘", 41)])
@@ -425,11 +473,11 @@ def test_request_sends_user_agent_and_params(
     base, reply = local_server
     reply.body = b"[]"
     local = dataclasses.replace(settings, nominatim_url=base)
-    assert len(nominatim_search("莲塘口岸", settings=local)) == 0
+    assert len(nominatim_search("莲塘口岸", settings=local, viewbox=(1, 2, 3, 4))) == 0
     method, path = reply.requests[0]
     assert method == "GET"
     assert path.startswith("/api/search?")
-    assert "format=jsonv2" in path and "bounded=0" in path
+    assert "format=jsonv2" in path and "viewbox=1%2C2%2C3%2C4&bounded=0" in path
     assert reply.user_agents == ["planmap/0.1"]
 
 

@@ -9,6 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "pages" / "1_Report.py")
+FIXTURES = ROOT / "tests" / "fixtures"
+REPORTS = FIXTURES / "reports"
 
 
 def _paste(text: str) -> AppTest:
@@ -56,3 +58,45 @@ def test_an_empty_paste_asks_for_text():
     at = AppTest.from_file(PAGE, default_timeout=180).run()
     assert not at.exception
     assert any("Paste a report" in i.value for i in at.info)
+
+
+@pytest.fixture(scope="module")
+def seed_result():
+    from geo.gazetteer import load_gazetteer
+    from layers.build import build_from_files
+    from layers.report import extract_file, layer_index
+
+    return extract_file(
+        FIXTURES / "seed_article.txt",
+        gazetteer=load_gazetteer(),
+        layer_of=layer_index(build_from_files()),
+    )
+
+
+@pytest.mark.slow
+def test_report_page_escapes_and_maps(seed_result):
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    assert not at.exception
+    hostile = (REPORTS / "hostile.html.txt").read_text(encoding="utf-8")
+    at.text_area(key="report_text").input(hostile).run()
+    assert not at.exception
+    (marked,) = [m.value for m in at.markdown if "planmap-report" in m.value]
+    assert "<script" not in marked and "<iframe" not in marked and "<img" not in marked
+    assert marked.count("<mark") == 3
+    box = at.selectbox(key="report_place")
+    assert box.value == "port.liantang"
+    box.select("port.wenjindu").run()
+    assert not at.exception
+    assert "文锦渡口岸" in [t.value for t in at.text]
+    # the seed: every found place is offered; unlocated ones say so instead of failing
+    at.text_area(key="report_text").input(
+        (FIXTURES / "seed_article.txt").read_text(encoding="utf-8")
+    ).run()
+    assert not at.exception
+    assert set(at.selectbox(key="report_place").options) == {
+        f"{p.name} · {p.layer} · {p.mentions}×" for p in seed_result.found
+    }
+    at.selectbox(key="report_place").select("zone.maya_city").run()  # unlocated
+    assert not at.exception
+    assert any("no location" in w.value for w in at.warning)

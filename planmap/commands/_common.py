@@ -1,26 +1,88 @@
-"""Helpers shared by the subcommands: building with a progress bar, a plain table."""
+"""Helpers shared by the subcommands: common options, building with a progress bar, a plain
+table, text shown safely on a terminal."""
 
 from __future__ import annotations
 
+import argparse
+import re
 import sys
 from collections.abc import Sequence
 
 from tqdm import tqdm
 
 
-def build_with_progress(spec_path=None, *, excerpts=None):
+def add_district(parser: argparse.ArgumentParser) -> None:
+    """``--district ID`` (default: the default district; ``planmap districts`` lists them)."""
+    parser.add_argument(
+        "--district",
+        default=None,
+        metavar="ID",
+        help="district id (default: the shipped default; see `planmap districts`)",
+    )
+
+
+def add_spec(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--spec", help="spec file (default: the district's own spec)")
+
+
+def add_report(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--report", metavar="REPORT", help="a report text: fill report_excerpt and mentions"
+    )
+
+
+def evidence_of(args: argparse.Namespace):
+    """The report evidence for ``--report`` (None without one), read against the gazetteer of
+    the district being built."""
+    if not getattr(args, "report", None):
+        return None
+    from layers.report import read_evidence
+
+    _, gazetteer = district_and_gazetteer(
+        getattr(args, "district", None), spec=getattr(args, "spec", None)
+    )
+    return read_evidence(args.report, gazetteer=gazetteer)
+
+
+def build_with_progress(spec_path=None, *, district=None, evidence=None):
     """Build the layers from files, with a progress bar on stderr."""
-    from geo.paths import default_spec
+    from geo.district import get_district
     from layers.build import build_from_files
     from layers.spec import load_spec
 
-    total = len(load_spec(spec_path or default_spec()).layers)
+    total = len(load_spec(spec_path or get_district(district).spec_path).layers)
     with tqdm(total=total, desc="building layers", unit="layer", file=sys.stderr) as bar:
         return build_from_files(
             spec_path,
-            excerpts=excerpts,
+            district=district,
+            evidence=evidence,
             progress=lambda name: (bar.set_postfix_str(name), bar.update()),
         )
+
+
+def build_from_args(args: argparse.Namespace):
+    """``--spec``, ``--district`` and ``--report`` -> the built layers."""
+    return build_with_progress(
+        getattr(args, "spec", None),
+        district=getattr(args, "district", None),
+        evidence=evidence_of(args),
+    )
+
+
+def district_and_gazetteer(district: str | None, *, spec: str | None = None):
+    """The district record of ``--district`` (parsed by :func:`geo.district.get_district`; when
+    it is not given: the district of ``--spec``, else the default) and its gazetteer."""
+    from geo.district import get_district
+    from geo.gazetteer import load_gazetteer
+
+    if district is None and spec:
+        from layers.build import district_of
+        from layers.spec import load_spec
+
+        record = district_of(load_spec(spec))
+    else:
+        record = get_district(district)
+    return record, load_gazetteer(record)
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence], *, file=None) -> None:
@@ -45,3 +107,26 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence], *, file=None) 
 def print_warnings(warnings: Sequence[str]) -> None:
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
+
+
+# Characters that change how a terminal shows the text around them: bidirectional controls
+# (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C: "Trojan Source" reordering) and C0/C1
+# controls (escape sequences). Report text is shown with them escaped, never raw.
+_BIDI_C1 = "\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\x7f-\x9f"
+_INVISIBLE = re.compile(f"[{_BIDI_C1}\x00-\x1f]")
+_INVISIBLE_IN_JSON = re.compile(f"[{_BIDI_C1}]")  # json.dumps escapes C0 itself
+
+
+def shown(text: object) -> str:
+    """``text`` for a terminal: each control character written as ``<U+202E>``."""
+    return _INVISIBLE.sub(lambda m: f"<U+{ord(m.group(0)):04X}>", str(text))
+
+
+def json_for_terminal(doc: object) -> str:
+    """``doc`` as indented JSON with the characters of :func:`shown` as ``\\uXXXX`` escapes
+    (the same JSON value, shown safely)."""
+    import json
+
+    text = json.dumps(doc, ensure_ascii=False, indent=2)
+    # outside strings JSON has only ASCII, so every such character is inside a string
+    return _INVISIBLE_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)

@@ -1,29 +1,33 @@
-"""``planmap build``: the spec's layers as GeoJSON files and one GeoPackage."""
+"""``planmap build``: the spec's layers as GeoJSON files, one GeoPackage and a manifest."""
 
 from __future__ import annotations
 
 import argparse
 
-from planmap.commands._common import build_with_progress, print_table, print_warnings
+from planmap.commands._common import (
+    add_district,
+    add_report,
+    add_spec,
+    build_from_args,
+    print_table,
+    print_warnings,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("build", help="build every layer of a spec into GeoJSON + GeoPackage")
-    p.add_argument("--spec", help="spec file (default: data/specs/luohu_2025.toml)")
+    add_district(p)
+    add_spec(p)
     p.add_argument("--out", default="build/layers", help="output folder (default: build/layers)")
-    p.add_argument("--report", help="a report text: fill report_excerpt and mentions from it")
+    add_report(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from geo.model import Precision
     from layers.export import write_build
 
-    excerpts = getattr(args, "excerpts", None)
-    if getattr(args, "report", None):
-        from layers.report import report_excerpts
-
-        excerpts = report_excerpts(args.report)
-    layers = build_with_progress(args.spec, excerpts=excerpts)
+    layers = build_from_args(args)
     write_build(layers, args.out)
     rows = []
     for name, gdf in layers.items():
@@ -31,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
             [
                 name,
                 len(gdf),
-                int((gdf["precision"] == "schematic").sum()),
+                int((gdf["precision"] == Precision.SCHEMATIC.value).sum()),
                 int(gdf.geometry.isna().sum()),
             ]
         )

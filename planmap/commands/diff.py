@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
-from planmap.commands._common import print_table
+from planmap.commands._common import district_and_gazetteer, json_for_terminal, print_table, shown
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,37 +22,45 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="write the changes as GeoJSON (property `change`)")
     p.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
     p.add_argument("--spec", help="spec file for the layer of each place (reports only)")
+    p.add_argument(
+        "--district",
+        help="district id, for reports: its gazetteer and spec (default: the spec's, else the default one)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from layers.diff import COLUMNS, diff_paths
     from layers.export import write_geojson
+    from layers.report.diff import COLUMNS, diff_paths
 
-    layer_of = None
-    if not Path(args.old).is_dir():
+    gazetteer = layer_of = None
+    if not Path(args.old).is_dir():  # reports: the district's gazetteer and layer names
         from layers.build import build_from_files
         from layers.report import layer_index
 
-        layer_of = layer_index(build_from_files(args.spec))
-    frame = diff_paths(args.old, args.new, layer_of=layer_of)
+        district, gazetteer = district_and_gazetteer(args.district, spec=args.spec)
+        layer_of = layer_index(build_from_files(args.spec, district=district.id))
+    frame = diff_paths(args.old, args.new, gazetteer=gazetteer, layer_of=layer_of)
     rows = frame[COLUMNS].astype(object).where(frame[COLUMNS].notna(), None)
     records = rows.to_dict("records")
     if args.json:
-        print(json.dumps(records, ensure_ascii=False, indent=2))
+        print(json_for_terminal(records))
     else:
         print_table(
             ["change", "place", "id", "layer", "status", "mentions"],
             [
                 [
-                    r["change"],
-                    r["name"],
-                    r["id"],
-                    r["layer"] or "-",
-                    f"{r['old_status'] or '-'} -> {r['new_status'] or '-'}",
-                    f"{r['old_mentions']} -> {r['new_mentions']}",
+                    shown(cell)  # names and ids may come from a folder's GeoJSON
+                    for cell in (
+                        r["change"],
+                        r["name"],
+                        r["id"],
+                        r["layer"] or "-",
+                        f"{r['old_status'] or '-'} -> {r['new_status'] or '-'}",
+                        f"{r['old_mentions']} -> {r['new_mentions']}",
+                    )
                 ]
                 for r in records
             ],

@@ -4,10 +4,9 @@ place-like phrases the gazetteer does not know."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from planmap.commands._common import print_table
+from planmap.commands._common import district_and_gazetteer, json_for_terminal, print_table, shown
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,6 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("report", help="the report, a text file")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.add_argument("--spec", help="spec file for the layer of each place (default: shipped)")
+    p.add_argument(
+        "--district",
+        help="district id: its gazetteer and spec (default: the spec's district, else the default one)",
+    )
     p.add_argument(
         "--sentences", type=int, default=1, help="sentences shown per place in the table"
     )
@@ -44,17 +47,14 @@ def _around(sentence: str, surfaces: list[str], width: int = 40) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from geo.gazetteer import load_gazetteer
     from layers.build import build_from_files
     from layers.report import extract_file, layer_index
 
-    result = extract_file(
-        args.report,
-        gazetteer=load_gazetteer(),
-        layer_of=layer_index(build_from_files(args.spec)),
-    )
+    district, gazetteer = district_and_gazetteer(args.district, spec=args.spec)
+    layers = build_from_files(args.spec, district=district.id)  # once, for the layer names
+    result = extract_file(args.report, gazetteer=gazetteer, layer_of=layer_index(layers))
     if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        print(json_for_terminal(result.to_dict()))
         return 0
     rows = []
     for place in result.found:
@@ -70,13 +70,16 @@ def run(args: argparse.Namespace) -> int:
                 ]
             )
     print(f"found {len(result.found)} places in {result.sentences} sentences")
-    print_table(["place", "id", "layer", "mentions", "sentence"], rows)
+    # report text reaches the terminal with its control characters escaped (bidi overrides)
+    print_table(
+        ["place", "id", "layer", "mentions", "sentence"], [[shown(c) for c in r] for r in rows]
+    )
     print()
     print(f"unresolved: {len(result.unresolved)} place-like phrases not in the gazetteer")
     if result.unresolved:
         print_table(
             ["phrase", "count", "sentence"],
-            [[u.phrase, u.count, _short(u.sentence)] for u in result.unresolved],
+            [[shown(u.phrase), u.count, shown(_short(u.sentence))] for u in result.unresolved],
         )
     if result.truncated_unresolved:
         print("warning: more unresolved phrases than the limit; list truncated", file=sys.stderr)

@@ -7,25 +7,40 @@ import json
 import sys
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 from tqdm import tqdm
 
 from geo import siting
-from geo.errors import SpecError
+from geo.district import get_district
+from geo.geojson import geojson_text
+from geo.model import FEATURE_COLUMNS
+from geo.siting.rules import LIMITS
 from layers.export import atomic_write_text
+from planmap.commands._common import add_district
 
 STAGES = ["constraints", "candidates", "coverage matrix", "solving", "networks and outputs"]
+#: numeric options: (flag, argparse dest, field of the rules' [siting] table)
+NUMBERS = [
+    ("--n", "n", "n_sites"),
+    ("--radius", "radius", "radius_m"),
+    ("--spacing", "spacing", "spacing_m"),
+    ("--demand-spacing", "demand_spacing", "demand_spacing_m"),
+    ("--time-limit", "time_limit", "time_limit_s"),
+]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``site`` subcommand."""
     p = subparsers.add_parser(
         "site",
-        help="propose the report's 100 low-altitude landing points (schematic)",
+        help="propose a district's low-altitude landing points (schematic)",
         description="Choose N landing points maximising weighted demand within a service "
-        "radius; rules in data/siting.toml. Output is a proposal, not published sites.",
+        "radius; rules in the district's siting.toml. Output is a proposal, not published "
+        "sites.",
     )
-    p.add_argument("--n", type=int, default=None, help="number of sites (default 100)")
+    add_district(p)
+    p.add_argument("--n", type=int, default=None, help="number of sites (default: the rules')")
     p.add_argument("--radius", type=float, default=None, metavar="METRES", help="service radius")
     p.add_argument(
         "--spacing", type=float, default=None, metavar="METRES", help="candidate grid spacing"
@@ -36,27 +51,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--solver", default="greedy", help="greedy (default) or exact (HiGHS)")
     p.add_argument("--time-limit", type=float, default=None, metavar="S", help="exact only")
     p.add_argument("--no-fly", type=Path, default=None, metavar="FILE", help="WGS-84 GeoJSON")
+    p.add_argument("--allow-parks", action="store_true", help="do not exclude the park zones")
     p.add_argument(
-        "--allow-parks", action="store_true", help="do not exclude the schematic park discs"
+        "--config", type=Path, default=None, help="siting rules (default: the district's)"
     )
-    p.add_argument("--config", type=Path, default=None, help="siting rules (data/siting.toml)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help="write GeoJSON here")
     p.add_argument("--json", action="store_true", help="print a JSON document on stdout")
     p.set_defaults(func=run)
 
 
-def _write_atomic(path: Path, doc: dict) -> None:
-    atomic_write_text(path, json.dumps(doc, ensure_ascii=False))
+def _write(path: Path, frame: gpd.GeoDataFrame) -> None:
+    atomic_write_text(path, geojson_text(frame, columns=FEATURE_COLUMNS))
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the siting and report it; returns the exit code."""
-    if args.radius is not None and not args.radius > 0:
-        raise SpecError(f"--radius must be > 0 metres (got {args.radius:g})")
-    if args.spacing is not None and not args.spacing > 0:
-        raise SpecError(f"--spacing must be > 0 metres (got {args.spacing:g})")
-    siting.Solver.get_value(args.solver)  # fail before any work on a bad choice
-    config = siting.load_config(args.config)
+    for flag, dest, field in NUMBERS:  # fail before any work, naming the flag
+        if getattr(args, dest) is not None:
+            LIMITS[field].check(getattr(args, dest), name=flag)
+    siting.Solver.get(args.solver)
+    record = get_district(args.district)
+    config = siting.load_config(args.config, district=record)
     bar = tqdm(total=len(STAGES), desc="planmap site", file=sys.stderr, leave=False)
 
     def progress(label: str) -> None:  # called as each stage starts
@@ -65,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         result = siting.site_landing_points(
+            district=record,
             config=config,
             n=args.n,
             radius_m=args.radius,
@@ -79,16 +95,10 @@ def run(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     if args.out is not None:
-        proposed = siting.to_feature_collection(
-            pd.concat([result.sites, result.route], ignore_index=True)
-            if len(result.route)
-            else result.sites
-        )
-        _write_atomic(args.out / "low_altitude_proposed.geojson", proposed)
-        _write_atomic(
-            args.out / "service_areas.geojson",
-            siting.to_feature_collection(result.service_areas),
-        )
+        parts = [result.sites, result.route] if len(result.route) else [result.sites]
+        proposed = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=result.sites.crs)
+        _write(args.out / "low_altitude_proposed.geojson", proposed)
+        _write(args.out / "service_areas.geojson", result.service_areas)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
         return 0

@@ -1,0 +1,109 @@
+"""The layers the app shows: built from the district's spec (or an uploaded one), the user's
+locations and an uploaded GeoJSON layer; filtered by layer and status."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from geo.district import get_district
+from geo.model import LayerGroup, Status
+from layers.app.uploads import UPLOAD_LAYER, read_geojson_layer
+from layers.build import build_layers, district_of, proposals_for
+from layers.layerset import Layer, LayerSet
+
+__all__ = [
+    "STATUSES",
+    "base_of",
+    "build_view",
+    "filter_layers",
+    "layer_label",
+    "layer_short_label",
+]
+
+STATUSES: list[str] = Status.values()
+
+
+def build_view(
+    *,
+    district: str | None = None,
+    spec_text: str | None = None,
+    spec_name: str = "upload.toml",
+    store_path: str | Path | None = None,
+    overrides_path: str | Path | None = None,
+    upload: tuple[str, bytes] | None = None,
+) -> LayerSet:
+    """Build the layers the app shows.
+
+    Parameters
+    ----------
+    district : str, optional
+        The district id (default: the default district).
+    spec_text : str, optional
+        An uploaded spec (TOML text); default: the district's shipped spec.
+    spec_name : str
+        The uploaded spec's file name (named in error messages).
+    store_path : path, optional
+        The user store (default: :func:`layers.store.default_store_path`); a broken one is a
+        warning (:func:`layers.build.user_locations`), the map is built without it.
+    overrides_path : path, optional
+        The former name of ``store_path``.
+    upload : (file name, bytes), optional
+        An uploaded GeoJSON layer, added as the layer ``uploaded``.
+
+    Raises
+    ------
+    PlanmapError
+        A bad spec, gazetteer or upload, in one line.
+    """
+    from geo.gazetteer import load_gazetteer
+    from layers.build import user_locations
+    from layers.spec import load_spec, parse_spec
+
+    if spec_text is None:
+        record = get_district(district)
+        spec = load_spec(record.spec_path)
+    else:
+        spec = parse_spec(spec_text, path=spec_name)
+        record = district_of(spec)
+    overrides, problems = user_locations(store_path or overrides_path)
+    built = build_layers(
+        spec,
+        load_gazetteer(record),
+        overrides=overrides,
+        district=record,
+        proposals=proposals_for(spec, record),
+    )
+    built = built.with_warnings(problems) if problems else built
+    if upload is None:
+        return built
+    name, data = upload
+    frame = read_geojson_layer(data, name=name)
+    title = f"上传 Uploaded · {Path(name).name}"
+    return built.with_layer(Layer(UPLOAD_LAYER, title, LayerGroup.UPLOADED, frame, z=1000))
+
+
+def filter_layers(
+    layers: LayerSet, *, names: Sequence[str] | None = None, statuses: Sequence[str] | None = None
+) -> LayerSet:
+    """The chosen layers (in build order), each keeping only rows of the chosen statuses."""
+    return layers.select(names=names, statuses=statuses)
+
+
+def layer_label(name: str, layers: LayerSet) -> str:
+    """A layer's label for widgets: ``Transport · 轨道 · Metro lines and projects``."""
+    return layers.layer(name).label
+
+
+def layer_short_label(name: str, layers: LayerSet) -> str:
+    """A short label for the sidebar's filter chips: the spec's title."""
+    return layers.layer(name).title
+
+
+def base_of(district: str | None = None) -> LayerSet:
+    """The context base of a district (:func:`layers.base.context_base`)."""
+    from geo.gazetteer import load_gazetteer
+    from layers.base import context_base
+
+    record = get_district(district)
+    return context_base(load_gazetteer(record), record)
