@@ -143,6 +143,7 @@ def draw_legend(
         columns += 1
     written: list[str] = []
     i = 0
+    y = top
     for c in range(columns):
         x = inner.x + c * (col_w + 2 * k)
         y = top
@@ -173,7 +174,8 @@ def draw_legend(
             written.append(first)
             y -= h
         i += n
-    y = inner.y + note_h
+    # the notes follow the entries of a single column, or sit at the bottom of several
+    y = min(y, top) - 1.5 * k if columns == 1 else inner.y + note_h
     for note in notes:
         w, hh = text_size_mm(note, small)
         lines = [note] if w <= inner.w else note.split(" · ", 1)
