@@ -3,7 +3,7 @@
 A style's Leaflet numbers (pixels) become points: :data:`PX` pt per pixel for widths, dashes
 and marker radii, so a sheet reads like the web map at print density. Areas are one path
 collection per style, lines one line collection, points one scatter; each carries a ``gid``
-(``layer/<name>/<kind>/<status>/<precision>``) that the SVG output keeps.
+(``layer.<name>.<kind>.<status>.<precision>``) that the SVG output keeps.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def draw_group(
             zorder=z,
             hatch=hatch,
         )
-        coll.set_gid(f"{gid}/area")
+        coll.set_gid(f"{gid}.area")
         ax.add_collection(coll, autolim=False)
         artists.append(coll)
     lines = arr[np.isin(types, ("LineString", "MultiLineString"))]
@@ -120,7 +120,7 @@ def draw_group(
             joinstyle="round",
             zorder=z + 0.1,
         )
-        coll.set_gid(f"{gid}/line")
+        coll.set_gid(f"{gid}.line")
         ax.add_collection(coll, autolim=False)
         artists.append(coll)
     points = arr[np.isin(types, ("Point", "MultiPoint"))]
@@ -132,7 +132,7 @@ def draw_group(
             xy[:, 0], xy[:, 1], s=size, marker="o", facecolors=[face], edgecolors=[s["edge"]],
             linewidths=max(1.5 * PX * k, 0.4), zorder=z + 0.2,
         )  # fmt: skip
-        sc.set_gid(f"{gid}/point")
+        sc.set_gid(f"{gid}.point")
         artists.append(sc)
     return artists
 
@@ -158,7 +158,7 @@ def draw_layer(
             continue
         if base:
             style = muted(style)
-        gid = f"layer/{name}/{kind}/{status}/{precision}"
+        gid = f"layer.{name}.{kind}.{status}.{precision}"
         draw_group(ax, rows.geometry, style, z=z, gid=gid, k=k)
         drawn.append({"kind": kind, "status": status, "precision": precision, "style": style})
     return drawn

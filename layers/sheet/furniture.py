@@ -69,7 +69,7 @@ def draw_scale(
         ax.add_patch(
             Rectangle(
                 (x + i * length / 4, y), length / 4, h, facecolor="black" if i % 2 == 0 else "white",
-                edgecolor="black", linewidth=0.5, gid=f"scalebar/seg/{i}",
+                edgecolor="black", linewidth=0.5, gid=f"scalebar-seg-{i}",
             )  # fmt: skip
         )
     small = fonts["small"]
@@ -78,10 +78,10 @@ def draw_scale(
             va="top", fontsize=small, fontproperties=font)  # fmt: skip
     label = ax.text(x + length, y - 0.8 * k, distance_text(metres), ha="center", va="top",
                     fontsize=small, fontproperties=font)  # fmt: skip
-    label.set_gid("scalebar/label")
+    label.set_gid("scalebar-label")
     ratio = {"en": "Scale ", "zh": "比例尺 "}.get(lang, "比例尺 Scale ") + ratio_text(n)
     r = ax.text(x, y + h + 1.4 * k, ratio, va="bottom", fontsize=fonts["body"], fontproperties=font)
-    r.set_gid("scalebar/ratio")
+    r.set_gid("scalebar-ratio")
     return metres, length
 
 
@@ -137,7 +137,7 @@ def draw_notes(
                 return written
             t = ax.text(inner.x, y, line, va="top", fontsize=size, fontproperties=font,
                         color="#333")  # fmt: skip
-            t.set_gid(f"note/{gid}")
+            t.set_gid(f"note-{gid}")
             written.append(line)
             y -= line_h
         y -= 0.7 * k

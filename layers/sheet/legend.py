@@ -170,7 +170,7 @@ def draw_legend(
                 if second:
                     ax.text(tx, y - row_h / 2 - 2.9 * k, second, fontsize=small, va="center",
                             color="#666", fontproperties=font)  # fmt: skip
-            t.set_gid("legend/label")
+            t.set_gid("legend-label")
             written.append(first)
             y -= h
         i += n

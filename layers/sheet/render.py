@@ -263,12 +263,14 @@ def compose(
     step("extent")
 
     font_manager.fontManager.addfont(str(font_path))
-    font = font_manager.FontProperties(fname=str(font_path))
+    # by family, not by file: the SVG then names the font its text is set in
+    name = font_manager.FontProperties(fname=str(font_path)).get_name()
+    font = font_manager.FontProperties(family=[name])
     rc = {
         "pdf.fonttype": 42,
         "ps.fonttype": 42,
         "svg.fonttype": "none",
-        "font.family": [font.get_name(), "DejaVu Sans"],
+        "font.family": [name, "DejaVu Sans"],
         "lines.scale_dashes": False,
         "hatch.linewidth": 0.45 * k,
         "path.simplify": True,
@@ -323,15 +325,21 @@ def compose(
         )  # fmt: skip
         import matplotlib.patheffects as pe
 
-        halo = [pe.withStroke(linewidth=1.6 * k, foreground="white")]
+        # the halo is a stroked copy underneath (drawn as outlines); the label itself stays
+        # text, so the PDF's text layer holds every name
+        halo = [pe.Stroke(linewidth=1.8 * k, foreground="white")]
         for lab in placed:
-            t = ax.annotate(
-                lab.text, (lab.x, lab.y), xytext=(lab.dx, lab.dy), textcoords="offset points",
-                ha=lab.ha, va=lab.va, fontsize=lab.size, color=lab.color, zorder=20,
-                fontproperties=font, annotation_clip=False,
-            )  # fmt: skip
-            t.set_path_effects(halo)
-            t.set_gid("label")
+            for z, effects in ((19, halo), (20, None)):
+                t = ax.annotate(
+                    lab.text, (lab.x, lab.y), xytext=(lab.dx, lab.dy), textcoords="offset points",
+                    ha=lab.ha, va=lab.va, fontsize=lab.size, color=lab.color, zorder=z,
+                    fontproperties=font, annotation_clip=False,
+                )  # fmt: skip
+                if effects:
+                    t.set_path_effects(effects)
+                    t.set_gid("label-halo")
+                else:
+                    t.set_gid("label")
         step("labels")
 
         labels = district.legend if district is not None else None
