@@ -58,9 +58,7 @@ def run(*, quick: bool = False) -> list[dict]:
             dt, path = c.time_once(lambda f=fmt, d=dpi, p=paper: once(f, d, p))
             times.append(dt)
         figures.append(c.figure(name, times, "s", note=note))
-        figures.append(
-            c.figure(f"{name}_bytes", [float(path.stat().st_size)], "bytes", note=note)
-        )
+        figures.append(c.figure(f"{name}_bytes", [float(path.stat().st_size)], "bytes", note=note))
     times = []
     for _ in range(1 if quick else 3):
         out = scratch / "cli.pdf"
@@ -73,7 +71,9 @@ def run(*, quick: bool = False) -> list[dict]:
         times.append(dt)
     figures.append(
         c.figure(
-            "sheet_cli_a3_pdf", times, "s",
+            "sheet_cli_a3_pdf",
+            times,
+            "s",
             note="`planmap sheet --out luohu.pdf` end to end: start, imports, build, sheet",
         )  # fmt: skip
     )

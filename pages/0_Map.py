@@ -405,7 +405,9 @@ st.caption("Downloads are in WGS-84 lon/lat (EPSG:4326), the features shown abov
 
 # -- print sheet (出图) -------------------------------------------------------------------------
 
-st.markdown("**出图 Sheet** · a print-ready 规划示意图 (PDF) of the layers, filters and search shown")
+st.markdown(
+    "**出图 Sheet** · a print-ready 规划示意图 (PDF) of the layers, filters and search shown"
+)
 sc = st.columns([1, 1, 1, 2])
 sheet_paper = sc[0].selectbox("纸张 Paper", ad.SHEET_PAPERS, key="sheet_paper")
 sheet_orientation = sc[1].selectbox(

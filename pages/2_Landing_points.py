@@ -100,6 +100,8 @@ per = pd.DataFrame(cov.get("per_network", {})).T
 if not per.empty:
     st.markdown("**按网络 Per network**")
     st.dataframe(per, width="stretch")
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def _sheet(key: tuple, paper: str, orientation: str, _layers: LayerSet) -> bytes:
     return ad.sheet_pdf(

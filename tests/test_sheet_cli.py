@@ -17,6 +17,7 @@ OLD = b"an earlier sheet"
 @pytest.fixture
 def earlier(tmp_path):
     """An existing output file a failed run must not touch."""
+
     def make(name: str = "sheet.pdf"):
         path = tmp_path / name
         path.write_bytes(OLD)

@@ -111,7 +111,7 @@ def draw_group(
     lines = arr[np.isin(types, ("LineString", "MultiLineString"))]
     if len(lines):
         segments = [part for g in lines for part in _lines(g)]
-        coll = LineCollection(
+        lc = LineCollection(
             segments,
             colors=[s["edge"]],
             linewidths=[s["width"]],
@@ -120,9 +120,9 @@ def draw_group(
             joinstyle="round",
             zorder=z + 0.1,
         )
-        coll.set_gid(f"{gid}.line")
-        ax.add_collection(coll, autolim=False)
-        artists.append(coll)
+        lc.set_gid(f"{gid}.line")
+        ax.add_collection(lc, autolim=False)
+        artists.append(lc)
     points = arr[np.isin(types, ("Point", "MultiPoint"))]
     if len(points):
         xy = shapely.get_coordinates(points)
@@ -148,17 +148,17 @@ def draw_layer(
 ) -> list[dict[str, Any]]:
     """Draw one layer (metric CRS, drawn rows only), one group per style; ``base``: muted, as
     the context base. Returns the style groups drawn (``kind, status, precision, style``)."""
-    drawn = []
+    drawn: list[dict[str, Any]] = []
     if not len(frame):
         return drawn
     keys = ["kind", "status", "precision"]
     for (kind, status, precision), rows in frame.groupby(keys, sort=False):
-        style = style_for(kind, status, precision)
+        style = style_for(str(kind), str(status), str(precision))
         if style is None:
             continue
         if base:
             style = muted(style)
         gid = f"layer.{name}.{kind}.{status}.{precision}"
-        draw_group(ax, rows.geometry, style, z=z, gid=gid, k=k)
+        draw_group(ax, gpd.GeoSeries(rows.geometry), style, z=z, gid=gid, k=k)
         drawn.append({"kind": kind, "status": status, "precision": precision, "style": style})
     return drawn

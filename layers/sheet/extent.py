@@ -101,7 +101,7 @@ def resolve_extent(
             raise OptionError(
                 f"--extent {text!r} is not minx,miny,maxx,maxy in lon/lat with min < max"
             )
-        box = shapely.box(*values)
+        box = shapely.box(values[0], values[1], values[2], values[3])
         check_lonlat(box, name="--extent")
         frame = gpd.GeoDataFrame(geometry=[box], crs=4326)
         return Extent(_bounds(frame, crs), crs, f"the box {text}")

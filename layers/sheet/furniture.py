@@ -68,8 +68,13 @@ def draw_scale(
     for i in range(4):
         ax.add_patch(
             Rectangle(
-                (x + i * length / 4, y), length / 4, h, facecolor="black" if i % 2 == 0 else "white",
-                edgecolor="black", linewidth=0.5, gid=f"scalebar-seg-{i}",
+                (x + i * length / 4, y),
+                length / 4,
+                h,
+                facecolor="black" if i % 2 == 0 else "white",
+                edgecolor="black",
+                linewidth=0.5,
+                gid=f"scalebar-seg-{i}",
             )  # fmt: skip
         )
     small = fonts["small"]
@@ -128,7 +133,7 @@ def draw_notes(
     size = fonts["small"]
     line_h = text_size_mm("国", size)[1] * 1.02
     y = inner.y1
-    written = []
+    written: list[str] = []
     for gid, text in paragraphs:
         for line in _wrap(text, inner.w, size):
             if y - line_h < inner.y:

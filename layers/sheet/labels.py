@@ -4,7 +4,9 @@ The kinds and their priority are the web map's (:data:`layers.map.labels.LABEL_K
 district before its ports, ports before zones, …). Labels are placed in priority order (and,
 within a kind, the larger feature first); a point's label tries right, left, above and below
 its marker, an area's sits at a point inside the part of the area within the frame; a label
-that would overlap one already placed, or leave the frame, is dropped.
+that would overlap one already placed, or leave the frame, is dropped. At 1:25,000 and larger,
+where the web map's hover names are out of reach, metro stations and landmarks are named too
+(after every kind of the web map's).
 """
 
 from __future__ import annotations
@@ -15,13 +17,19 @@ from dataclasses import dataclass
 import geopandas as gpd
 import shapely
 
+from geo.errors import OptionError
 from geo.model import Kind, Precision, drawn_mask
 from layers.map.labels import LABEL_KINDS
+from layers.sheet.draw import PX
 from layers.sheet.layout import Box
+from layers.styles import kind_style
 
 __all__ = ["Placed", "label_text", "place_labels", "text_size_mm"]
 
 _PT = 25.4 / 72
+#: kinds named as well at this scale and larger (the smallest N)
+CLOSE_KINDS = (Kind.METRO_STATION.value, Kind.LANDMARK.value)
+CLOSE_MAX_N = 25_000
 #: label size against the layout's label size, and colour, by kind
 _LOOK = {
     Kind.DISTRICT.value: (1.45, "#7b241c"),
@@ -31,6 +39,8 @@ _LOOK = {
     Kind.RAILWAY_STATION.value: (0.95, "#1b2631"),
     Kind.CLUSTER.value: (1.05, "#5b2c6f"),
     Kind.ZONE.value: (0.95, "#7d6608"),
+    Kind.METRO_STATION.value: (0.8, "#1b4f72"),
+    Kind.LANDMARK.value: (0.8, "#2c3e50"),
 }
 
 
@@ -53,7 +63,6 @@ class Placed:
 
 @functools.lru_cache(maxsize=4096)
 def _measure(text: str, size_pt: float) -> tuple[float, float]:
-    from matplotlib.backends.backend_agg import RendererAgg
     from matplotlib.font_manager import FontProperties
 
     from layers.sheet.fonts import cjk_font
@@ -94,6 +103,22 @@ def _overlaps(a: Box, b: Box) -> bool:
     return a.x < b.x1 and b.x < a.x1 and a.y < b.y1 and b.y < a.y1
 
 
+def _marker_mm(kind: str, k: float) -> float:
+    """A point's marker radius on paper (mm), as :mod:`layers.sheet.draw` draws it."""
+    try:
+        radius = kind_style(kind).radius
+    except OptionError:
+        radius = 5.0
+    return radius * PX * k * _PT
+
+
+def _own_marker(markers: list[Box], px: float, py: float) -> Box | None:
+    for b in markers:
+        if abs(b.x + b.w / 2 - px) < 1e-6 and abs(b.y + b.h / 2 - py) < 1e-6:
+            return b
+    return None
+
+
 def place_labels(
     frames: list[gpd.GeoDataFrame],
     *,
@@ -104,6 +129,7 @@ def place_labels(
     lang: str,
     first: str | None = None,
     avoid: list[Box] | None = None,
+    k: float = 1.0,
 ) -> list[Placed]:
     """Choose the labels to draw.
 
@@ -129,14 +155,15 @@ def place_labels(
     minx, miny = bounds[0], bounds[1]
     mm = 1000.0 / scale
     view = shapely.box(*bounds)
-    priority = {kind: i for i, kind in enumerate(LABEL_KINDS)}
+    kinds = (*LABEL_KINDS, *(CLOSE_KINDS if scale <= CLOSE_MAX_N else ()))
+    priority = {kind: i for i, kind in enumerate(kinds)}
     candidates = []
     seen: set[str] = set()
     for frame in frames:
         if not len(frame):
             continue
         rows = frame.loc[drawn_mask(frame)]
-        rows = rows[rows["kind"].isin(LABEL_KINDS) | (rows["id"] == first)]
+        rows = rows[rows["kind"].isin(kinds) | (rows["id"] == first)]
         for row in rows.to_dict("records"):
             if row["id"] in seen:
                 continue
@@ -151,6 +178,14 @@ def place_labels(
     placed: list[Placed] = []
     boxes = list(avoid or [])
     inner = frame_box.inset(1.0)
+    # the markers of labelled points are obstacles too: no name covers another's marker
+    for _rank, _area, row, part in candidates:
+        if part.geom_type == "Point":
+            r = _marker_mm(row["kind"], k)
+            px = frame_box.x + (part.x - minx) * mm
+            py = frame_box.y + (part.y - miny) * mm
+            boxes.append(Box(px - r, py - r, 2 * r, 2 * r))
+    markers = len(boxes)
     for _rank, _area, row, part in candidates:
         scale_k, color = _LOOK.get(row["kind"], (0.95, "#1b2631"))
         pt = size * scale_k
@@ -160,7 +195,7 @@ def place_labels(
         w, h = text_size_mm(text, pt)
         if part.geom_type == "Point":
             anchor = part
-            gap = 2.2 * (pt / 7)
+            gap = _marker_mm(row["kind"], k) / _PT + 1.2 * k
             options = [
                 (gap, 0.0, "left", "center"),
                 (-gap, 0.0, "right", "center"),
@@ -169,7 +204,8 @@ def place_labels(
             ]
         else:
             anchor = shapely.point_on_surface(part)
-            options = [(0.0, 0.0, "center", "center")]
+            line = 1.3 * pt
+            options = [(0.0, dy, "center", "center") for dy in (0.0, line, -line, 2 * line)]
         px = frame_box.x + (anchor.x - minx) * mm
         py = frame_box.y + (anchor.y - miny) * mm
         for dx, dy, ha, va in options:
@@ -177,7 +213,8 @@ def place_labels(
             x0 = {"left": px + dxm, "right": px + dxm - w, "center": px + dxm - w / 2}[ha]
             y0 = {"bottom": py + dym, "top": py + dym - h, "center": py + dym - h / 2}[va]
             box = Box(x0, y0, w, h)
-            if inner.contains(box) and not any(_overlaps(box, b) for b in boxes):
+            own = _own_marker(boxes[:markers], px, py) if part.geom_type == "Point" else None
+            if inner.contains(box) and not any(_overlaps(box, b) for b in boxes if b is not own):
                 boxes.append(box)
                 placed.append(
                     Placed(row["id"], text, anchor.x, anchor.y, dx, dy, ha, va, pt, color, box)

@@ -29,8 +29,8 @@ def sheet_entries(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The legend entries of the drawn plan features and of the drawn base (muted), as the web
     map makes them."""
-    plan_rows = pd.concat([p for p in plan if len(p)]) if any(len(p) for p in plan) else []
-    base_rows = pd.concat([b for b in base if len(b)]) if any(len(b) for b in base) else []
+    plan_rows: Any = pd.concat([p for p in plan if len(p)]) if any(len(p) for p in plan) else []
+    base_rows: Any = pd.concat([b for b in base if len(b)]) if any(len(b) for b in base) else []
     entries = legend_entries(plan_rows, labels=labels)
     base_entries = [
         {**e, "style": muted(e["style"])} for e in legend_entries(base_rows, labels=labels)
@@ -42,7 +42,9 @@ def conventions(entries: Sequence[dict[str, Any]], lang: str) -> list[str]:
     """The notes under the legend: what dashed and hatched mean."""
     notes = [("虚线为示意或规划", "dashed = schematic or planned")]
     if any(e.get("within") for e in entries):
-        notes.append(("斜线框为位于其中，非范围", "hatched outline = somewhere within, not an extent"))
+        notes.append(
+            ("斜线框为位于其中，非范围", "hatched outline = somewhere within, not an extent")
+        )
     return [_pick(zh, en, lang) for zh, en in notes]
 
 
@@ -56,8 +58,12 @@ def _swatch(ax: Axes, entry: dict[str, Any], box: Box, k: float) -> None:
     if entry["shape"] == Shape.LINE.value:
         ax.add_line(
             Line2D(
-                [box.x, box.x1], [cy, cy], color=s["edge"], linewidth=min(s["width"], 3.2 * k),
-                linestyle=s["linestyle"], solid_capstyle="butt",
+                [box.x, box.x1],
+                [cy, cy],
+                color=s["edge"],
+                linewidth=min(s["width"], 3.2 * k),
+                linestyle=s["linestyle"],
+                solid_capstyle="butt",
             )  # fmt: skip
         )
     elif entry["shape"] == Shape.POINT.value:
@@ -70,9 +76,14 @@ def _swatch(ax: Axes, entry: dict[str, Any], box: Box, k: float) -> None:
     else:
         ax.add_patch(
             Rectangle(
-                (box.x, box.y), box.w, box.h,
-                facecolor=(0, 0, 0, 0) if s["hatch"] else s["face"], edgecolor=s["edge"],
-                linewidth=min(s["width"], 1.6 * k), linestyle=s["linestyle"], hatch=s["hatch"],
+                (box.x, box.y),
+                box.w,
+                box.h,
+                facecolor=(0, 0, 0, 0) if s["hatch"] else s["face"],
+                edgecolor=s["edge"],
+                linewidth=min(s["width"], 1.6 * k),
+                linestyle=s["linestyle"],
+                hatch=s["hatch"],
             )  # fmt: skip
         )
 

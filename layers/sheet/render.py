@@ -118,7 +118,7 @@ def _metric(frame: gpd.GeoDataFrame, crs: str, view: shapely.Geometry) -> gpd.Ge
     rows = rows.loc[keep]
     if not len(rows):
         return rows
-    xmin, ymin, xmax, ymax = view.bounds
+    xmin, ymin, xmax, ymax = shapely.bounds(view)
     clipped = shapely.clip_by_rect(rows.geometry.array.to_numpy(), xmin, ymin, xmax, ymax)
     points = rows.geom_type.isin(["Point", "MultiPoint"]).to_numpy()
     geoms = np.where(points, rows.geometry.array.to_numpy(), clipped)
@@ -321,13 +321,13 @@ def compose(
 
         placed = place_labels(
             [*plan_frames, *(f for _, f in ground)], frame_box=fr, bounds=bounds, scale=n,
-            size=lay.fonts["label"], lang=lang, first=options.highlight,
+            size=lay.fonts["label"], lang=lang, first=options.highlight, k=k,
         )  # fmt: skip
         import matplotlib.patheffects as pe
 
         # the halo is a stroked copy underneath (drawn as outlines); the label itself stays
         # text, so the PDF's text layer holds every name
-        halo = [pe.Stroke(linewidth=1.8 * k, foreground="white")]
+        halo: list[pe.AbstractPathEffect] = [pe.Stroke(linewidth=1.8 * k, foreground="white")]
         for lab in placed:
             for z, effects in ((19, halo), (20, None)):
                 t = ax.annotate(
@@ -343,9 +343,7 @@ def compose(
         step("labels")
 
         labels = district.legend if district is not None else None
-        entries, base_entries = sheet_entries(
-            plan_frames, [f for _, f in ground], labels=labels
-        )
+        entries, base_entries = sheet_entries(plan_frames, [f for _, f in ground], labels=labels)
         from layers.map.render import attributions as licence_attributions
 
         attributions = licence_attributions([*plan_frames, *(f for _, f in ground)])
