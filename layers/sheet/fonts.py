@@ -28,7 +28,7 @@ CANDIDATES: tuple[str, ...] = (
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
 )
 _INSTALL = "install fonts-wqy-microhei or fonts-noto-cjk (scripts/ensure_test_deps.sh)"
-_PROBE = "罗湖区规划图例"
+_PROBE = "规划示意图例指北针比例尺区"
 
 
 class FontMissing(PlanmapError, OSError):
