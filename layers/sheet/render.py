@@ -9,6 +9,7 @@ legend, furniture and inset; :func:`save` writes the figure atomically. No pyplo
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -262,9 +263,8 @@ def compose(
     view = shapely.box(*bounds).buffer(max(bounds[2] - bounds[0], 1) * 0.02)
     step("extent")
 
-    font_manager.fontManager.addfont(str(font_path))
     # by family, not by file: the SVG then names the font its text is set in
-    name = font_manager.FontProperties(fname=str(font_path)).get_name()
+    name = _registered(str(font_path))
     font = font_manager.FontProperties(family=[name])
     rc = {
         "pdf.fonttype": 42,
@@ -389,6 +389,15 @@ def compose(
         fig, lay, n, bounds, crs, _title(options, layers, lang), written, placed, unlocated,
         attributions, drawn,
     )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=8)
+def _registered(path: str) -> str:
+    """Add the font file to matplotlib's font list (once) and return its family name."""
+    from matplotlib import font_manager
+
+    font_manager.fontManager.addfont(path)
+    return font_manager.FontProperties(fname=path).get_name()
 
 
 def _pick(zh: str, en: str, lang: str) -> str:
