@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -458,6 +459,7 @@ def save(sheet: Sheet, out: str | Path, *, dpi: int = 200) -> Path:
     return Path(out)
 
 
+_LOCK = threading.Lock()
 _SAVE_RC = {"pdf.fonttype": 42, "svg.fonttype": "none", "lines.scale_dashes": False}
 
 
@@ -479,10 +481,12 @@ def sheet_bytes(
     """A sheet as bytes (the app's download)."""
     if fmt not in FORMATS:
         raise OptionError(f"format {fmt!r} is not one of: {', '.join(FORMATS)}")
-    sheet = compose(layers, options, base=base)
-    buf = io.BytesIO()
-    with matplotlib.rc_context(_SAVE_RC):
-        sheet.figure.savefig(buf, format=fmt, dpi=options.dpi, metadata=_metadata(sheet, fmt))
+    # matplotlib's rcParams are global: the app's sessions draw one sheet at a time
+    with _LOCK:
+        sheet = compose(layers, options, base=base)
+        buf = io.BytesIO()
+        with matplotlib.rc_context(_SAVE_RC):
+            sheet.figure.savefig(buf, format=fmt, dpi=options.dpi, metadata=_metadata(sheet, fmt))
     return buf.getvalue()
 
 
