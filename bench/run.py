@@ -6,7 +6,7 @@ every section, prints a table, writes ``bench/results.json`` (a list of figures:
 ours/peer measured in the same run) and rewrites the figures in ``bench/PERFORMANCE.md``.
 
 Sections (``bench/bench_<name>.py``, each also runnable alone): ``coldstart``, ``app``,
-``map``, ``geocode``, ``build``, ``locate``, ``export``; every figure records its ``section``,
+``map``, ``geocode``, ``build``, ``locate``, ``export``, ``sheet``; every figure records its ``section``,
 and ``--only`` replaces
 just those sections' figures in the results file. Other engineers' benchmarks (``bench_siting.py``,
 ``bench_extract.py``) run as subprocesses when present (``--quick`` passed if they take it);
@@ -35,7 +35,7 @@ import _common as c  # noqa: E402
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results.json"
 PERFORMANCE = BENCH / "PERFORMANCE.md"
-SECTIONS = ("coldstart", "app", "map", "geocode", "build", "locate", "export")
+SECTIONS = ("coldstart", "app", "map", "geocode", "build", "locate", "export", "sheet")
 #: other engineers' scripts: extra arguments that keep them inside the time budget, if taken
 FOREIGN = {
     "siting": ["--quick", "--runs", "3", "--time-limit", "20", "--lp-time-limit", "30"],
@@ -50,6 +50,7 @@ TARGETS = (
     ("locate_100k_shapefile", 10.0, "locate from a 100,000-feature road file in < 10 s"),
     ("map_context_vs_explore_1x", 1.0, "the 1× map with the context base no slower than explore()"),
     ("gpkg_growth_exponent", 1.15, "GeoPackage writing grows linearly in layers (exponent ≤ 1.15)"),
+    ("sheet_a3_pdf", 5.0, "an A3 Luohu sheet (PDF) in < 5 s"),
 )
 _MARK_START = "<!-- figures:start (bench/run.py rewrites this part) -->"
 _MARK_END = "<!-- figures:end -->"

@@ -83,6 +83,18 @@ def _map(src, names, statuses, basemap, lang, highlight, draw, basemaps_version=
     )
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _sheet(src, names, statuses, highlight, paper, orientation, lang) -> bytes:
+    return ad.sheet_pdf(
+        _shown(src, names, statuses),
+        paper=paper,
+        orientation=orientation,
+        base=_base(src[0]),
+        highlight=highlight,
+        lang=lang,
+    )
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def _table(src, names, statuses):
     return ad.feature_table(_shown(src, names, statuses))
@@ -390,3 +402,37 @@ cols[4].download_button(
     key="dl_html",
 )
 st.caption("Downloads are in WGS-84 lon/lat (EPSG:4326), the features shown above.")
+
+# -- print sheet (出图) -------------------------------------------------------------------------
+
+st.markdown(
+    "**出图 Sheet** · a print-ready 规划示意图 (PDF) of the layers, filters and search shown"
+)
+sc = st.columns([1, 1, 1, 2])
+sheet_paper = sc[0].selectbox("纸张 Paper", ad.SHEET_PAPERS, key="sheet_paper")
+sheet_orientation = sc[1].selectbox(
+    "方向 Orientation",
+    ad.SHEET_ORIENTATIONS,
+    format_func=lambda o: "横向 landscape" if o == "landscape" else "纵向 portrait",
+    key="sheet_orientation",
+)
+sheet_key = (
+    src, names, statuses, highlight, sheet_paper, sheet_orientation, "en" if lang == "en" else "both"
+)  # fmt: skip
+if sc[2].button("生成 Make sheet", key="sheet_make", disabled=not shown):
+    try:
+        with st.spinner("Drawing the sheet… 出图中"):
+            _sheet(*sheet_key)
+        st.session_state["sheet_key"] = sheet_key
+    except PlanmapError as exc:
+        st.error(ad.md(ad.one_line(exc)))
+if st.session_state.get("sheet_key") == sheet_key:
+    sheet_name, sheet_mime = ad.sheet_file(stem, sheet_paper, sheet_orientation)
+    sc[3].download_button(
+        "出图 Sheet (PDF)",
+        _sheet(*sheet_key),
+        file_name=sheet_name,
+        mime=sheet_mime,
+        on_click="ignore",
+        key="dl_sheet",
+    )

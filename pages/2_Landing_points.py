@@ -89,6 +89,7 @@ proposed = Layer(
 shown = LayerSet(
     [base.layer(n) for n in ("context", "ports") if n in base] + [proposed],
     district=base.district,
+    title=f"{len(result.sites)} 处建议起降点 · 服务半径 {radius} m · proposed, schematic",
 )
 m = ad.planning_map(shown)
 st_folium(
@@ -99,6 +100,44 @@ per = pd.DataFrame(cov.get("per_network", {})).T
 if not per.empty:
     st.markdown("**按网络 Per network**")
     st.dataframe(per, width="stretch")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _sheet(key: tuple, paper: str, orientation: str, _layers: LayerSet) -> bytes:
+    return ad.sheet_pdf(
+        _layers,
+        paper=paper,
+        orientation=orientation,
+        base=ad.base_of(key[0]),
+        title=f"{_layers.district.name}低空起降点布局示意图（建议）",
+    )
+
+
+sheet_key = (DISTRICT.id, n, radius, spacing, solver, allow_parks)
+sc = st.columns([1, 1, 1, 2])
+sheet_paper = sc[0].selectbox("纸张 Paper", ad.SHEET_PAPERS, key="sheet_paper")
+sheet_orientation = sc[1].selectbox(
+    "方向 Orientation",
+    ad.SHEET_ORIENTATIONS,
+    format_func=lambda o: "横向 landscape" if o == "landscape" else "纵向 portrait",
+    key="sheet_orientation",
+)
+if sc[2].button("生成 Make sheet", key="sheet_make"):
+    try:
+        with st.spinner("Drawing the sheet… 出图中"):
+            _sheet(sheet_key, sheet_paper, sheet_orientation, shown)
+        st.session_state["sheet_key"] = (sheet_key, sheet_paper, sheet_orientation)
+    except PlanmapError as exc:
+        st.error(ad.md(ad.one_line(exc)))
+if st.session_state.get("sheet_key") == (sheet_key, sheet_paper, sheet_orientation):
+    name, mime = ad.sheet_file("low_altitude_proposed", sheet_paper, sheet_orientation)
+    sc[3].download_button(
+        "出图 Sheet (PDF)",
+        _sheet(sheet_key, sheet_paper, sheet_orientation, shown),
+        file_name=name,
+        mime=mime,
+        key="dl_sheet",
+    )
 st.download_button(
     "GeoJSON · proposed sites",
     data=ad.geojson_bytes({"low_altitude": proposal}),

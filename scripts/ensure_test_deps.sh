@@ -6,7 +6,8 @@
 set -euo pipefail
 need=()
 [[ -x /usr/bin/chromium ]] || need+=(chromium)
-fc-list 2>/dev/null | grep -qiE 'WenQuanYi|Noto Sans CJK' || need+=(fonts-wqy-microhei)
+# the print sheets embed WenQuanYi first (its TrueType outlines embed cleanly in a PDF)
+fc-list 2>/dev/null | grep -i 'WenQuanYi' >/dev/null || need+=(fonts-wqy-microhei)  # no -q: pipefail + SIGPIPE
 command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
 command -v qgis >/dev/null 2>&1 || need+=(qgis)
 /usr/bin/python3 -c 'import qgis.core' >/dev/null 2>&1 || need+=(python3-qgis)

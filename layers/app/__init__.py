@@ -10,7 +10,17 @@ One concern per module: :mod:`~layers.app.view` (what is shown), :mod:`~layers.a
 
 from __future__ import annotations
 
-from layers.app.downloads import csv_bytes, geojson_bytes, gpkg_bytes, map_file, map_html
+from layers.app.downloads import (
+    SHEET_ORIENTATIONS,
+    SHEET_PAPERS,
+    csv_bytes,
+    geojson_bytes,
+    gpkg_bytes,
+    map_file,
+    map_html,
+    sheet_file,
+    sheet_pdf,
+)
 from layers.app.drawing import drawing_geometry, save_drawing
 from layers.app.maps import BASEMAPS, basemap_options, basemaps_version, planning_map
 from layers.app.search import Hit, Searcher
@@ -34,6 +44,8 @@ from layers.app.view import (
 
 __all__ = [
     "BASEMAPS",
+    "SHEET_ORIENTATIONS",
+    "SHEET_PAPERS",
     "STATUSES",
     "UPLOAD_LAYER",
     "Hit",
@@ -61,5 +73,7 @@ __all__ = [
     "read_geojson_layer",
     "read_spec_text",
     "save_drawing",
+    "sheet_file",
+    "sheet_pdf",
     "unlocated_table",
 ]

@@ -1,4 +1,5 @@
-"""What the app offers for download: GeoJSON, GeoPackage, CSV and a standalone HTML map."""
+"""What the app offers for download: GeoJSON, GeoPackage, CSV, a standalone HTML map and a
+print sheet (出图: PDF, :mod:`layers.sheet`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,21 @@ from layers.export import csv_frame, write_gpkg
 from layers.layerset import LayerSet
 from layers.map import assert_no_cdn, page_html
 
-__all__ = ["csv_bytes", "geojson_bytes", "gpkg_bytes", "map_file", "map_html"]
+__all__ = [
+    "SHEET_ORIENTATIONS",
+    "SHEET_PAPERS",
+    "csv_bytes",
+    "geojson_bytes",
+    "gpkg_bytes",
+    "map_file",
+    "map_html",
+    "sheet_file",
+    "sheet_pdf",
+]
+
+#: the paper sizes and orientations the app offers for a sheet (A3 landscape first)
+SHEET_PAPERS = ["A3", "A4", "A2", "A1", "A0"]
+SHEET_ORIENTATIONS = ["landscape", "portrait"]
 
 
 def geojson_bytes(
@@ -90,3 +105,28 @@ def map_html(
                 if file.is_file():  # tiles are compressed images already: stored as they are
                     zf.write(file, file.relative_to(tmp).as_posix())
         return buf.getvalue()
+
+
+def sheet_file(stem: str, paper: str = "A3", orientation: str = "landscape") -> tuple[str, str]:
+    """The file name and MIME type of the sheet download (``luohu_2025_sheet_A3_landscape.pdf``)."""
+    return f"{stem}_sheet_{paper}_{orientation}.pdf", "application/pdf"
+
+
+def sheet_pdf(
+    layers: LayerSet,
+    *,
+    paper: str = "A3",
+    orientation: str = "landscape",
+    base: LayerSet | None = None,
+    highlight: str | None = None,
+    lang: str = "both",
+    title: str | None = None,
+) -> bytes:
+    """A print sheet (PDF) of the layers shown: the filters already applied, the searched
+    feature (``highlight``) emphasised and labelled first, over the context ``base``."""
+    from layers.sheet import SheetOptions, sheet_bytes
+
+    options = SheetOptions(
+        paper=paper, orientation=orientation, highlight=highlight, lang=lang, title=title
+    )
+    return sheet_bytes(layers, "pdf", options, base=base)
