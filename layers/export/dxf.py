@@ -126,7 +126,7 @@ def linetype_name(dash: str | None) -> str:
 
 def _add_linetype(doc: Any, dash: str | None) -> str:
     name = linetype_name(dash)
-    if name != "Continuous" and name not in doc.linetypes:
+    if dash and name != "Continuous" and name not in doc.linetypes:
         values = [float(v) * PX_M for v in dash.split()]
         if len(values) % 2:
             values = values * 2  # SVG repeats an odd dash list twice
