@@ -121,7 +121,7 @@ uploaded = sb.file_uploader(
 )
 store_path, stamp = _store_source()
 base_src = (DISTRICT.id, None, "", "", None, store_path, stamp)
-src = base_src
+src: tuple = base_src  # the cache key of the build: an upload fills the None and "" slots
 upload_error = None
 if uploaded is not None:
     data = uploaded.getvalue()
@@ -221,7 +221,7 @@ basemap_labels, basemap_notes = ad.basemap_options()
 basemap = sb.selectbox(
     "底图 Basemap",
     list(basemap_labels),
-    format_func=basemap_labels.get,
+    format_func=basemap_labels.__getitem__,
     key="basemap",
     help="Online basemaps need the network; with none the planning layers still draw. "
     "Add your own tiles with `planmap basemap add NAME FILE.mbtiles`.",
@@ -292,7 +292,7 @@ with side_col:
                 zip(missing["id"], missing["name"] + " · " + missing["name_en"], strict=True)
             )
             target = st.selectbox(
-                "Place 地名", list(labels), format_func=labels.get, key="locate_id"
+                "Place 地名", list(labels), format_func=labels.__getitem__, key="locate_id"
             )
             note = st.text_input("Note 说明 (why here?)", key="locate_note")
             drawing = (out or {}).get("last_active_drawing")
