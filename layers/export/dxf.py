@@ -92,7 +92,8 @@ def nearest_aci(hex_colour: str) -> int:
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:
     h = hex_colour.lstrip("#")
-    return tuple(int(h[i : i + 2], 16) for i in (0, 2, 4))  # type: ignore[return-value]
+    red, green, blue = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return red, green, blue
 
 
 def _lineweight(px: float) -> int:
