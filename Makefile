@@ -36,8 +36,11 @@ test: test-setup
 bench: setup
 	$(BIN)/python bench/run.py
 
+# ruff, then mypy over geo/, layers/, planmap/ and the app ([tool.mypy] in pyproject.toml)
 lint: setup
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf build .pytest_cache

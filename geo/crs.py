@@ -358,7 +358,8 @@ def transform_geometry(geom: Any, *, src: Datum | str, dst: Datum | str) -> Any:
         sx, sy = func(x, y)
         return (sx, sy) if z is None else (sx, sy, z)
 
-    return shapely.transform(geom, shift, include_z=None, interleaved=False)
+    # types-shapely types only the interleaved callback and a bool include_z (None: keep z)
+    return shapely.transform(geom, shift, include_z=None, interleaved=False)  # type: ignore[call-overload]
 
 
 def to_crs_frame(

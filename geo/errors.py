@@ -7,6 +7,11 @@ callers that catch ``ValueError`` or ``OSError`` keep working.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # geo.locate.datum imports this module
+    from geo.locate.datum import DatumCheck
+
 __all__ = [
     "DataError",
     "DatumError",
@@ -67,11 +72,11 @@ class DatumTrapError(DataError):
 
     Attributes
     ----------
-    check : object
+    check : DatumCheck
         The :class:`geo.locate.datum.DatumCheck` with the measured numbers.
     """
 
-    def __init__(self, message: str, *, check: object = None):
+    def __init__(self, message: str, *, check: DatumCheck):
         super().__init__(message)
         self.check = check
 

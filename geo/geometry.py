@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import StrEnum
 from functools import cache
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, overload
 
 import numpy as np
 import shapely
@@ -87,7 +87,8 @@ def _reproject(geom: Any, src: str, dst: str) -> Any:
     def func(x: NDArray, y: NDArray) -> tuple[NDArray, NDArray]:
         return transformer.transform(x, y)
 
-    return shapely.transform(geom, func, interleaved=False)
+    # types-shapely types only the interleaved callback ((n, 2) array in, array out)
+    return shapely.transform(geom, func, interleaved=False)  # type: ignore[arg-type]
 
 
 def _check_lonlat(geom: Any, *, name: str) -> None:
@@ -335,8 +336,8 @@ def edge_between(polygon: Polygonal, a: Point, b: Point) -> LineString:
 
 
 def unshared_edges(
-    polygon: Polygonal,
-    neighbours: Sequence[Polygonal],
+    polygon: BaseGeometry,
+    neighbours: Sequence[BaseGeometry | None],
     *,
     tol_m: float = 150,
     min_length_m: float = 50,
@@ -382,6 +383,16 @@ def unshared_edges(
     pieces = pieces[shapely.is_valid(pieces) & ~shapely.is_empty(pieces)]
     pieces = pieces[shapely.length(pieces) >= min_length_m]
     return to_lonlat(MultiLineString(list(pieces)))
+
+
+@overload
+def repair(geom: None) -> None: ...
+@overload
+def repair(geom: Polygonal) -> Polygonal: ...
+@overload
+def repair(geom: BaseGeometry) -> BaseGeometry: ...
+@overload
+def repair(geom: BaseGeometry | None) -> BaseGeometry | None: ...
 
 
 def repair(geom: BaseGeometry | None) -> BaseGeometry | None:

@@ -59,7 +59,7 @@ def _points_from_latlon(lat: Sequence[Any], lon: Sequence[Any]) -> np.ndarray:
     """The one place where (lat, lon) becomes Point(lon, lat); accepts strings or numbers."""
     lat_arr = np.asarray(lat, dtype=float)
     lon_arr = np.asarray(lon, dtype=float)
-    return shapely.points(lon_arr, lat_arr)
+    return np.asarray(shapely.points(lon_arr, lat_arr))
 
 
 def viewbox_of(district: str | District | None = None, *, margin_deg: float = 0.01) -> Viewbox:
@@ -279,7 +279,7 @@ def osm_features(
             if isinstance(area, Polygon | MultiPolygon):
                 raw = ox.features_from_polygon(area, tags)
             else:
-                raw = ox.features_from_bbox(tuple(area), tags)
+                raw = ox.features_from_bbox(area, tags)
     except InsufficientResponseError:
         return empty_features()
     return tidy_features(raw)

@@ -19,7 +19,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
-import shapely
 
 from geo.crs import transform_geometry
 from geo.errors import DataError
@@ -66,7 +65,7 @@ def prepare(raw: Path, layer: OsmLayer) -> gpd.GeoDataFrame:
     out["licence"] = LICENCE
     out["attribution"] = ATTRIBUTION
     result = gpd.GeoDataFrame(out, geometry=geoms, crs="EPSG:4326")
-    if not shapely.is_valid(result.geometry.array).all():
+    if not result.geometry.is_valid.all():
         raise DataError(f"{path}: a polygon is invalid after conversion")
     return result
 

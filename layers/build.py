@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import pandas as pd
@@ -213,15 +213,15 @@ def _add_proposals(rows: dict[str, dict], lay: LayerSpec, proposals: gpd.GeoData
                 )
         if absorbed:
             continue
-        for g in group.to_dict("records"):
-            geom = g.pop("geometry")
-            rows[g["id"]] = {
-                **{c: g.get(c) for c in SCHEMA},
+        for rec in group.to_dict("records"):
+            geom = rec.pop("geometry")
+            rows[rec["id"]] = {
+                **{c: rec.get(c) for c in SCHEMA},
                 "layer": lay.name,
                 "mentions": 0,
                 "report_excerpt": "",
-                "licence": g.get("licence") or "",
-                "within": g.get("within") or "",
+                "licence": rec.get("licence") or "",
+                "within": rec.get("within") or "",
                 "geometry": geom,
             }
 
@@ -316,7 +316,7 @@ def build_layers(
     district_m = repair(to_metric(boundary))  # once per build, not once per feature
     shapely.prepare(district_m)
     warnings: list[str] = []
-    user = {} if overrides is None or overrides.empty else overrides.set_index("id")
+    user = None if overrides is None or overrides.empty else overrides.set_index("id")
     evidence = evidence or {}
     layers = []
     for li, lay in enumerate(spec.layers):
@@ -325,8 +325,9 @@ def build_layers(
             _add_proposals(rows, lay, proposals)
         for fid, row in rows.items():
             where = f"{lay.name}/{fid}"
-            if len(user) and fid in user.index:
-                _merge_override(row, user.loc[fid], where, warnings)
+            if user is not None and fid in user.index:
+                # one row: the user store keeps one location per id (UNIQUE)
+                _merge_override(row, cast(pd.Series, user.loc[fid]), where, warnings)
             _check_geometry(row, where, warnings)
             if lay.clip:
                 _clip(row, district_m)

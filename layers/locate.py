@@ -206,7 +206,7 @@ def table(the_plan: Plan, *, everything: bool = False) -> pd.DataFrame:
         if d.action == Action.UNLOCATED and not p.options and not everything:
             continue
         numbered = len(p.options) > 1
-        shown = [
+        shown: list[tuple[int, Option | None]] = [
             (n, o)
             for n, o in enumerate(p.options, start=1)
             if d.action != Action.SAVE or o in d.options

@@ -135,7 +135,7 @@ def _valid_geometry(geom: object, field: str) -> BaseGeometry:
     if not shapely.is_valid(geom):
         geom = shapely.make_valid(geom)
     if geom.geom_type == "GeometryCollection":  # a repair may add slivers of lower dimension
-        parts = list(geom.geoms)
+        parts = list(shapely.get_parts(geom))
         top = max(shapely.get_dimensions(parts))
         geom = shapely.union_all([p for p in parts if shapely.get_dimensions(p) == top])
     if geom.is_empty or geom.geom_type == "GeometryCollection":

@@ -133,7 +133,7 @@ uploaded = sb.file_uploader(
 )
 store_path, stamp = _store_source()
 base_src = (DISTRICT.id, None, "", "", None, store_path, stamp)
-src = base_src
+src: tuple = base_src  # the cache key of the build: an upload fills the None and "" slots
 upload_error = None
 if uploaded is not None:
     data = uploaded.getvalue()
@@ -233,7 +233,7 @@ basemap_labels, basemap_notes = ad.basemap_options()
 basemap = sb.selectbox(
     "底图 Basemap",
     list(basemap_labels),
-    format_func=basemap_labels.get,
+    format_func=lambda k: basemap_labels.get(k, ""),
     key="basemap",
     help="Online basemaps need the network; with none the planning layers still draw. "
     "Add your own tiles with `planmap basemap add NAME FILE.mbtiles`.",
@@ -304,7 +304,7 @@ with side_col:
                 zip(missing["id"], missing["name"] + " · " + missing["name_en"], strict=True)
             )
             target = st.selectbox(
-                "Place 地名", list(labels), format_func=labels.get, key="locate_id"
+                "Place 地名", list(labels), format_func=lambda k: labels.get(k, ""), key="locate_id"
             )
             note = st.text_input("Note 说明 (why here?)", key="locate_note")
             drawing = (out or {}).get("last_active_drawing")

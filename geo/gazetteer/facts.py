@@ -120,7 +120,7 @@ def point_facts(facts: Facts) -> dict[str, Point]:
     out: dict[str, Point] = {}
     for fname in facts.points.files:
         frame = _read_csv(facts.path(fname))
-        for i, row in frame.iterrows():
+        for i, (_, row) in enumerate(frame.iterrows()):
             try:
                 out[str(row["name_zh"]).strip()] = lonlat_point(row["lon"], row["lat"])
             except (KeyError, TypeError, ValueError) as exc:

@@ -57,8 +57,10 @@ def hk_border(
     return merged
 
 
-def _border_stretch(border: LineString, a: Point, b: Point | None) -> LineString:
-    """Metric sub-line of the border between the projections of a and b (b None: to the east end)."""
+def _border_stretch(border: LineString, a: Point, b: Point | None) -> LineString | Point:
+    """Metric sub-line of the border between the projections of a and b (b None: to the east end).
+
+    A Point when both project to the same place (shapely's ``substring`` of zero length)."""
     line = gg.to_metric(border)
     pa = line.project(gg.to_metric(a))
     if b is None:

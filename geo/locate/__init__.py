@@ -111,7 +111,9 @@ def _rule_note(rule: Rule) -> str:
     return _NOTES.get(rule, str(rule))
 
 
-def _read(path, *, label, layer, name_field, crs, context) -> tuple[Features, CrsChoice, object]:
+def _read(
+    path, *, label, layer, name_field, crs, context
+) -> tuple[Features, CrsChoice, EncodingGuess | None]:
     source = open_source(path, label=label)
     if source.osm:
         from geo.locate.osmfile import read_osm

@@ -80,7 +80,8 @@ class Context:
     def metric(self, geoms):
         """Lon/lat geometries (one or an array) in the district's metric CRS."""
         t = self._to_metric
-        return shapely.transform(geoms, lambda x, y: t.transform(x, y), interleaved=False)
+        # types-shapely types only the interleaved callback ((n, 2) array in, array out)
+        return shapely.transform(geoms, lambda x, y: t.transform(x, y), interleaved=False)  # type: ignore[arg-type,misc]
 
     @cached_property
     def boundary_m(self) -> BaseGeometry:

@@ -26,6 +26,7 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 from pyproj.database import query_crs_info
+from pyproj.enums import PJType
 from pyproj.exceptions import CRSError
 
 from geo.errors import DataError, OptionError
@@ -63,7 +64,9 @@ def gk_crs(datum: str, cm: int, *, zone_prefix: bool = False) -> CRS:
     """
     name = f"{datum} / 3-degree Gauss-Kruger " + (f"zone {cm // 3}" if zone_prefix else f"CM {cm}E")
     found = [
-        i for i in query_crs_info(auth_name="EPSG", pj_types=["PROJECTED_CRS"]) if i.name == name
+        i
+        for i in query_crs_info(auth_name="EPSG", pj_types=[PJType.PROJECTED_CRS])
+        if i.name == name
     ]
     if not found:
         raise OptionError(f"PROJ has no CRS named {name!r}")
@@ -132,7 +135,8 @@ def transform_bounds(
 ) -> tuple[float, float, float, float]:
     """Bounds in another CRS (edges densified, so a projected box is covered)."""
     t = Transformer.from_crs(src, dst, always_xy=True)
-    return tuple(float(v) for v in t.transform_bounds(*bounds, densify_pts=21))
+    x0, y0, x1, y1 = (float(v) for v in t.transform_bounds(*bounds, densify_pts=21))
+    return x0, y0, x1, y1
 
 
 def _looks_like(bounds, district_lonlat: tuple[float, float]) -> list[str]:
@@ -215,4 +219,5 @@ def to_lonlat(geoms: np.ndarray, crs: CRS) -> np.ndarray:
     def func(x, y):
         return transformer.transform(x, y)
 
-    return shapely.transform(geoms, func, interleaved=False)
+    # types-shapely types only the interleaved callback ((n, 2) array in, array out)
+    return shapely.transform(geoms, func, interleaved=False)  # type: ignore[arg-type]

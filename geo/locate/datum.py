@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
+from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import Datum, convert
@@ -126,7 +127,8 @@ class _Local:
     def geoms(self, geoms):
         return shapely.transform(
             geoms,
-            lambda x, y: ((x - self.lon0) * self.kx, (y - self.lat0) * self.ky),
+            # types-shapely types only the interleaved callback ((n, 2) array in, array out)
+            lambda x, y: ((x - self.lon0) * self.kx, (y - self.lat0) * self.ky),  # type: ignore[arg-type,misc]
             interleaved=False,
         )
 
@@ -136,11 +138,12 @@ class _Local:
 
 def _probe_points(geom: BaseGeometry) -> np.ndarray:
     """Points of a reference: the point, or points spread along its boundary."""
-    if geom.geom_type == "Point":
+    if isinstance(geom, Point):
         return np.array([[geom.x, geom.y]])
     line = geom.boundary if geom.geom_type.endswith("Polygon") else geom
     steps = np.linspace(0, 1, _RING_POINTS, endpoint=False)
-    points = shapely.line_interpolate_point(line, steps, normalized=True)
+    # types-shapely has no overload for one line and an array of distances
+    points = shapely.line_interpolate_point(line, steps, normalized=True)  # type: ignore[arg-type]
     return shapely.get_coordinates(points)
 
 

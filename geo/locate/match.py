@@ -43,6 +43,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -245,7 +246,8 @@ class _Matcher:
         frame = pd.DataFrame({"key": keys, "dim": shapely.get_dimensions(geoms)})
         self.groups: list[_Group] = []
         self.by_key: dict[str, list[int]] = defaultdict(list)
-        for (key, dim), rows in frame.groupby(["key", "dim"], sort=False).indices.items():
+        indices: dict[Any, Any] = frame.groupby(["key", "dim"], sort=False).indices
+        for (key, dim), rows in indices.items():
             group = _Group(str(key), str(names[rows[0]]), int(dim), [int(r) for r in rows])
             self.by_key[group.key].append(len(self.groups))
             self.groups.append(group)
@@ -258,7 +260,8 @@ class _Matcher:
         rows = [r for g in bundle for r in g.rows]
         origin = {r: i for i, g in enumerate(bundle) for r in g.rows}
         metric = self.context.metric(self.geoms[rows])
-        near, away = [], []
+        near: list = []
+        away: list = []
         for piece in group_pieces(metric):
             members = [rows[i] for i in piece.members]
             geometry = merge([self.geoms[r] for r in members])

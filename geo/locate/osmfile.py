@@ -64,7 +64,7 @@ def _xml_features(source: Source) -> gpd.GeoDataFrame:
     if raw.empty:
         return _frame([], [], [], [])
     records = raw.drop(columns="geometry").to_dict("records")
-    tags = [{k: v for k, v in r.items() if isinstance(v, str)} for r in records]
+    tags = [{str(k): v for k, v in r.items() if isinstance(v, str)} for r in records]
     fid = [f"{r['element']}/{r['id']}" for r in records]
     return _frame(fid, raw["name"].tolist(), _hints(tags), raw.geometry.array)
 

@@ -62,7 +62,7 @@ _SAMPLE = 2000
 _OSM_SUFFIXES = (".osm", ".osm.xml", ".osm.pbf", ".pbf", ".osm.bz2")
 
 
-def _one_line(error: BaseException) -> str:
+def _one_line(error: BaseException | str) -> str:
     return " ".join(str(error).split())[:200]
 
 
@@ -380,7 +380,8 @@ def full_bounds(source: Source, meta: LayerMeta) -> tuple[float, float, float, f
     bounds = info.get("total_bounds")
     if bounds is None or not np.all(np.isfinite(bounds)):
         return None
-    return tuple(float(v) for v in bounds)
+    x0, y0, x1, y1 = (float(v) for v in bounds)
+    return x0, y0, x1, y1
 
 
 @dataclass

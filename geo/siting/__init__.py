@@ -22,9 +22,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
+from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from geo.district import District, get_district
@@ -209,7 +211,7 @@ def site_landing_points(
     record = get_district(district)
     cfg = config or load_config(district=record)
     rules = cfg.siting
-    n = _option("n_sites", n, rules.n_sites, name="n")
+    n = int(_option("n_sites", n, rules.n_sites, name="n"))  # an integer limit: already int
     radius = _option("radius_m", radius_m, rules.radius_m, name="radius_m")
     spacing = _option("spacing_m", spacing_m, rules.spacing_m, name="spacing_m")
     demand_spacing = _option(
@@ -263,7 +265,7 @@ def site_landing_points(
         port = to_metric(find_point(read_points(cfg, area.facts), cfg.route.from_anchor))
         start = int(np.argmin(np.hypot(sxy[:, 0] - port.x, sxy[:, 1] - port.y)))
         line, length = cross_border_route(
-            chosen.geometry.iloc[start],
+            cast(Point, chosen.geometry.iloc[start]),  # candidate sites are points
             area.border,
             area.polygon,
             beyond_m=cfg.route.beyond_m,

@@ -13,6 +13,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import sparse
@@ -21,6 +22,9 @@ from scipy.spatial import cKDTree
 from geo.errors import DataError, OptionError
 from geo.model import Choice
 from geo.siting.rules import LIMITS
+
+if TYPE_CHECKING:
+    import highspy
 
 __all__ = [
     "Solution",
@@ -104,7 +108,8 @@ def coverage_matrix(
     demand_xy = np.asarray(demand_xy, dtype=float).reshape(-1, 2)
     candidate_xy = np.asarray(candidate_xy, dtype=float).reshape(-1, 2)
     tree = cKDTree(candidate_xy)
-    hits = tree.query_ball_point(demand_xy, r=radius_m)
+    # an object array of index lists, one per demand row (scipy-stubs also allow one point's list)
+    hits: Any = tree.query_ball_point(demand_xy, r=radius_m)
     lengths = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
     indptr = np.concatenate([[0], np.cumsum(lengths)])
     indices = (
@@ -270,7 +275,7 @@ def _stdout_to_stderr():
 
 def _model(
     coverage: sparse.csr_matrix, w: np.ndarray, p: int, *, integer: bool
-) -> tuple[object, sparse.csr_matrix, int]:
+) -> tuple[highspy.HighsLp, sparse.csr_matrix, int]:
     """The (reduced) MCLP as a HiGHS model, columns ``x`` (sites) then ``y`` (demand rows)."""
     import highspy
 
@@ -300,7 +305,7 @@ def _model(
     return lp, a_red, int(matrix.nnz)
 
 
-def _highs(time_limit_s: float, threads: int | None) -> object:
+def _highs(time_limit_s: float, threads: int | None) -> highspy.Highs:
     """A silent HiGHS with a finite positive time limit (HiGHS keeps its default, no limit,
     when handed a negative one and runs unbounded with NaN, so both are refused here)."""
     import highspy
@@ -316,7 +321,7 @@ def _highs(time_limit_s: float, threads: int | None) -> object:
     return highs
 
 
-def _time_limit(highs: object) -> float:
+def _time_limit(highs: highspy.Highs) -> float:
     """The time limit HiGHS will apply, read back from it."""
     value = highs.getOptionValue("time_limit")
     return float(value[1] if isinstance(value, tuple) else value)
@@ -396,7 +401,7 @@ def exact(
     info = highs.getInfo()
     seconds = time.perf_counter() - start
     values = np.asarray(highs.getSolution().col_value, dtype=float)
-    details = {
+    details: dict[str, object] = {
         "model_rows": int(lp.num_row_),
         "model_cols": int(lp.num_col_),
         "nonzeros": nnz,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -60,7 +61,7 @@ def read_no_fly(path: Path | str) -> gpd.GeoDataFrame:
         where = f"{path}: features[{i}]"
         gj = feat.get("geometry") if isinstance(feat, dict) else None
         kind = gj.get("type") if isinstance(gj, dict) else None
-        if kind not in ("Polygon", "MultiPolygon"):
+        if kind not in ("Polygon", "MultiPolygon") or not isinstance(gj, dict):
             raise DataError(
                 f"{where}.geometry is {kind or 'missing'}; no-fly zones must be (Multi)Polygon"
             )
@@ -121,7 +122,8 @@ def build_constraints(
     no_fly : geopandas.GeoDataFrame, optional
         Extra zones, e.g. from `read_no_fly`.
     """
-    records, geoms = [], []
+    records: list[dict[Any, Any]] = []  # rows of to_dict('records') join them
+    geoms: list[BaseGeometry] = []
     base = {"layer": LAYER, "status": Status.EXISTING.value}
     border, rule = area.border, config.constraints.border
     if border is not None and not border.is_empty and rule.buffer_m > 0:

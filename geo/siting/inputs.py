@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -231,6 +232,7 @@ def default_anchors(config: SitingConfig, area: SitingArea) -> gpd.GeoDataFrame:
     facts inside it, and the rules' logistics proxies."""
     rules, polygon = config.anchors, area.polygon
     rows = []
+    r: Any  # a row of itertuples(); pandas-stubs types its fields as any scalar at all
     for i, r in enumerate(read_points(config, area.facts).itertuples()):
         label = r.name_zh.split(" / ")[0]
         if any(r.name_zh.startswith(p) for p in rules.skip):
@@ -252,12 +254,12 @@ def default_anchors(config: SitingConfig, area: SitingArea) -> gpd.GeoDataFrame:
     proxy = f"proxy for the {rules.logistics_area}" if rules.logistics_area else "logistics proxy"
     for r in stations.loc[inside].itertuples():
         several = len(str(getattr(r, LINES_COLUMN)).split(";")) > 1
-        kind = AnchorKind.METRO_INTERCHANGE.value if several else Kind.METRO_STATION.value
-        rows.append((f"anchor.metro.{r.Index:03d}", f"{r.name}站", "", kind, r.lon, r.lat))
+        role = AnchorKind.METRO_INTERCHANGE.value if several else Kind.METRO_STATION.value
+        rows.append((f"anchor.metro.{r.Index:03d}", f"{r.name}站", "", role, r.lon, r.lat))
         if r.name in rules.logistics_proxies:
             name = f"{r.name}站 ({proxy}, no sourced coordinate)"
-            kind = AnchorKind.LOGISTICS.value
-            rows.append((f"anchor.logistics.{r.Index:03d}", name, "", kind, r.lon, r.lat))
+            role = AnchorKind.LOGISTICS.value
+            rows.append((f"anchor.logistics.{r.Index:03d}", name, "", role, r.lon, r.lat))
     frame = pd.DataFrame(rows, columns=["id", "name", "name_en", "kind", "lon", "lat"])
     return gpd.GeoDataFrame(
         frame.drop(columns=["lon", "lat"]),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import numpy as np
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
@@ -37,7 +37,8 @@ MAX_GRID_POINTS = 200_000
 
 #: what an anchor (a named candidate site or demand point) is: a kind of the vocabulary, or one
 #: of the two roles only siting knows (a metro station of 2+ lines; a logistics proxy)
-AnchorKind = Choice(
+# mypy reads only literal member lists in Enum's functional form; Any keeps the members usable
+AnchorKind: Any = Choice(  # type: ignore[call-arg]
     "AnchorKind",
     {
         **{kind.name: kind.value for kind in Kind},
@@ -67,11 +68,12 @@ class Limit:
     def problem(self, value: object) -> str | None:
         """What is wrong with ``value`` (``must be … (got …)``), or None when it is valid."""
         number = _number(value)
-        ok = number is not None and math.isfinite(number) and number <= self.high
-        if ok and self.integer:
-            ok = float(number).is_integer() and number >= self.low
-        elif ok:
-            ok = number > self.low
+        ok = False
+        if number is not None and math.isfinite(number) and number <= self.high:
+            if self.integer:
+                ok = number.is_integer() and number >= self.low
+            else:
+                ok = number > self.low
         if ok:
             return None
         shown = f"{value:g}" if isinstance(value, float | np.floating) else repr(value)
@@ -88,7 +90,8 @@ class Limit:
         problem = self.problem(value)
         if problem:
             raise OptionError(f"{name} {problem}")
-        return int(value) if self.integer else float(value)  # type: ignore[arg-type]
+        number = cast(float, value)  # problem() found it a real number (int, float or numpy)
+        return int(number) if self.integer else float(number)
 
 
 def _number(value: object) -> float | None:

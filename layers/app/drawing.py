@@ -30,7 +30,7 @@ def drawing_geometry(drawing: Mapping[str, Any] | None, *, basemap: str = "none"
         raise DataError("nothing drawn yet: draw a point, line or polygon on the map first")
     geom_doc = drawing.get("geometry", drawing) if drawing.get("type") == "Feature" else drawing
     try:
-        geom = shape(geom_doc)
+        geom = shape(geom_doc)  # type: ignore[arg-type]  # shapely reads any mapping; stubs: dict
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         raise DataError(f"the drawn shape is not a valid geometry ({exc})") from None
     if geom.is_empty:

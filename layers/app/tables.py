@@ -64,7 +64,7 @@ def place_summary(layers: LayerSet) -> PlaceSummary:
     table = feature_table({layer.name: layer.frame for layer in plan})
     titles = {layer.name: layer.title for layer in plan}
     table["title"] = table["layer"].map(titles) if len(table) else []
-    within = table["precision"] == Precision.WITHIN.value if len(table) else []
+    within = table["precision"] == Precision.WITHIN.value if len(table) else pd.Series(dtype=bool)
     unlocated = table.loc[~table["on_map"], cols] if len(table) else pd.DataFrame(columns=cols)
     area = table.loc[table["on_map"] & within, cols] if len(table) else pd.DataFrame(columns=cols)
     named = set().union(*(layer.named for layer in plan)) if plan else set()

@@ -92,7 +92,8 @@ def nearest_aci(hex_colour: str) -> int:
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:
     h = hex_colour.lstrip("#")
-    return tuple(int(h[i : i + 2], 16) for i in (0, 2, 4))  # type: ignore[return-value]
+    red, green, blue = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return red, green, blue
 
 
 def _lineweight(px: float) -> int:
@@ -126,7 +127,7 @@ def linetype_name(dash: str | None) -> str:
 
 def _add_linetype(doc: Any, dash: str | None) -> str:
     name = linetype_name(dash)
-    if name != "Continuous" and name not in doc.linetypes:
+    if dash and name != "Continuous" and name not in doc.linetypes:
         values = [float(v) * PX_M for v in dash.split()]
         if len(values) % 2:
             values = values * 2  # SVG repeats an odd dash list twice

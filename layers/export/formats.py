@@ -60,7 +60,8 @@ def _district_lon(layer_set: LayerSet) -> float:
     frames = [g for g in layer_set.values() if len(g) and g.geometry.notna().any()]
     if not frames:
         raise OptionError("crs: nothing located to suggest a Gauss–Krüger zone; give --crs")
-    box = pd.concat([g.geometry.dropna().to_crs(4326).bounds for g in frames])
+    # types-geopandas inherits GeoSeries.dropna() from pandas-stubs: a plain Series
+    box: pd.DataFrame = pd.concat([g.geometry.dropna().to_crs(4326).bounds for g in frames])  # type: ignore[operator]
     return float((box["minx"].min() + box["maxx"].max()) / 2)
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -123,7 +123,7 @@ def write_kml(
     root = ET.Element("kml", {"xmlns": KML_NS})
     doc = ET.SubElement(root, "Document")
     ET.SubElement(doc, "name").text = name or layer_set.title or "Planmap"
-    styles: dict[str, dict[str, Any]] = {}
+    styles: dict[str, dict[str, Any] | None] = {}  # None: a style the map does not draw
     folders = []
     count = 0
     for layer in layer_set.layers:
@@ -136,7 +136,9 @@ def write_kml(
         folder = ET.Element("Folder")
         ET.SubElement(folder, "name").text = layer.title
         ET.SubElement(folder, "visibility").text = "1" if layer.visible else "0"
-        rows = drawn.drop(columns=drawn.geometry.name).to_dict("records")
+        rows = cast(
+            list[dict[str, Any]], drawn.drop(columns=drawn.geometry.name).to_dict("records")
+        )
         for geom, row in zip(drawn.geometry, rows, strict=True):
             key = (str(row["kind"]), str(row["status"]), str(row["precision"]).strip().lower())
             sid = _style_id(*key)

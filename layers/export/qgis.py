@@ -76,7 +76,9 @@ def project_layers(layer_set: LayerSet) -> list[QgisLayer]:
         drawn = frame.loc[drawn_mask(frame)] if len(frame) else frame
         types = {t for t in drawn.geometry.geom_type} if len(drawn) else set()
         shapes = [s for s in _SHAPE_ORDER if any(shape_of(t) is s for t in types)]
-        located = frame.geometry.notna() & ~frame.geometry.is_empty if len(frame) else frame
+        located = (
+            frame.geometry.notna() & ~frame.geometry.is_empty if len(frame) else np.zeros(0, bool)
+        )
         base = f"./{GPKG_NAME}|layername={layer.name}"
         for shape in shapes:
             split = len(shapes) > 1 or len(types) > 1 or bool((~located).any())

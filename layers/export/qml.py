@@ -132,6 +132,7 @@ def layer_rules(
         present = {(r["kind"], r["status"], r["precision"]) for r in rows}
         for entry in legend_entries(rows, labels=labels):
             kind, status = entry["kind"], entry["status"]
+            groups: list[tuple[tuple[str, ...], str]]
             label = f"{entry['label_zh']} {entry['label_en']}"
             if entry["schematic"] or entry["within"]:
                 variant = Precision.WITHIN.value if entry["within"] else Precision.SCHEMATIC.value
@@ -151,6 +152,7 @@ def layer_rules(
                     (_in("kind", (kind,)), _in("status", (status,)), _in("precision", precisions))
                 )
                 style = style_for(kind, status, precisions[-1])
+                assert style is not None  # a legend entry is a drawn style
                 rules.append(Rule(text, expression, shape, style, kind, status, precisions))
     return rules
 

@@ -204,7 +204,9 @@ def localize(m: folium.Map, *, base_url: str | None = None, embed: bool = False)
     """
     if not embed and not base_url:
         raise ValueError("localize needs base_url (e.g. '/app/static/vendor/') or embed=True")
-    prefix = "" if embed else (base_url if base_url.endswith("/") else base_url + "/")
+    prefix = (
+        "" if embed or not base_url else (base_url if base_url.endswith("/") else base_url + "/")
+    )
 
     def target(url: str) -> str:
         if url.startswith("data:") or (prefix and url.startswith(prefix)):
@@ -212,7 +214,7 @@ def localize(m: folium.Map, *, base_url: str | None = None, embed: bool = False)
         path = local_path(url)
         return data_uri(path) if embed else prefix + path
 
-    roots = [m]
+    roots: list[Element] = [m]
     if m._parent is not None:  # the Figure, if one is attached already
         roots.append(m.get_root())
     for root in roots:

@@ -8,7 +8,7 @@ layer control insert values as HTML.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import folium
 import geopandas as gpd
@@ -108,7 +108,9 @@ def feature_collection(
     """GeoJSON of the drawable rows (escaped properties), the style and the (display)
     geometry of each feature."""
     geoms = display_geoms(gdf.geometry.array.to_numpy(), gdf["precision"])
-    rows = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).to_dict("records")
+    rows = cast(
+        list[dict[str, Any]], pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).to_dict("records")
+    )
     features, styles, shapes, cache = [], [], [], {}
     for i, (geom, row) in enumerate(zip(geoms, rows, strict=True)):
         if geom is None or shapely.is_empty(geom):
@@ -119,7 +121,8 @@ def feature_collection(
                 cache[key] = style_for(*key)
             except OptionError as exc:
                 raise OptionError(f"layer {layer!r}, feature {row.get('id')!r}: {exc}") from None
-        if cache[key] is None:
+        style = cache[key]
+        if style is None:
             continue
         props = {
             "id": html_text(row.get("id")),
@@ -134,7 +137,7 @@ def feature_collection(
                 "properties": props,
             }
         )
-        styles.append(cache[key])
+        styles.append(style)
         shapes.append(geom)
     return {"type": "FeatureCollection", "features": features}, styles, shapes
 

@@ -41,6 +41,10 @@ class LabelMarker(folium.Marker):
     """A label: a marker with a ``DivIcon``, kept to inspect; :class:`Labels` writes it."""
 
     _template = _SILENT
+    # add_labels always gives one a location, a LabelIcon and a priority
+    location: list[float]
+    icon: LabelIcon  # type: ignore[assignment]  # folium infers Marker.icon from its `= None`
+    priority: int
 
     def render(self, **kwargs):
         pass
@@ -142,7 +146,7 @@ def add_labels(m: folium.Map, frames: list[gpd.GeoDataFrame], *, label_lang: str
     picked = [gdf.loc[drawable(gdf) & gdf["kind"].isin(LABEL_KINDS)] for gdf in frames]
     total = sum(len(rows) for rows in picked)
     group = Labels(name=html_text(LABELS_TITLE), show=total <= MAX_LABELS_SHOWN)
-    seen: set[str] = set()
+    seen: set[str | None] = set()
     for rows in picked:
         points = shapely.point_on_surface(rows.geometry.array.to_numpy())
         for row, geom, pt in zip(rows.to_dict("records"), rows.geometry, points, strict=True):

@@ -83,7 +83,10 @@ def _tile_lat(y_xyz: float, z: int) -> float:
     return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y_xyz / 2**z))))
 
 
-def _extent(z: int, cols: tuple[int, int], rows: tuple[int, int]) -> tuple[float, ...]:
+Box = tuple[float, float, float, float]
+
+
+def _extent(z: int, cols: tuple[int, int], rows: tuple[int, int]) -> Box:
     """West, south, east, north of the TMS tiles ``cols`` x ``rows`` at zoom ``z``."""
     top = 2**z - 1 - rows[1]  # the northernmost TMS row is the smallest XYZ row
     bottom = 2**z - 1 - rows[0]
@@ -93,6 +96,11 @@ def _extent(z: int, cols: tuple[int, int], rows: tuple[int, int]) -> tuple[float
         _tile_lon(cols[1] + 1, z),
         _tile_lat(top, z),
     )
+
+
+def _rounded(bounds: Box) -> Box:
+    west, south, east, north = (round(v, 7) for v in bounds)
+    return west, south, east, north
 
 
 def _sniff(data: bytes) -> str | None:
@@ -203,8 +211,8 @@ def read_mbtiles(path: str | Path) -> MBTiles:
         minzoom=zooms[0][0],
         maxzoom=zooms[-1][0],
         count=sum(row[5] for row in zooms),
-        bounds=tuple(round(v, 7) for v in union),
-        finest_bounds=tuple(round(v, 7) for v in extents[-1]),
+        bounds=_rounded(union),
+        finest_bounds=_rounded(extents[-1]),
         name=meta.get("name", ""),
         attribution=meta.get("attribution", ""),
     )

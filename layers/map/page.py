@@ -112,7 +112,7 @@ class _PageFigure(Figure):
 
 def adopt(m: folium.Map) -> folium.Map:
     """Move ``m`` into a figure that never renders an element's output a second time."""
-    m._parent = None
+    m._parent = None  # type: ignore[assignment]  # folium declares Map._parent a Figure
     _PageFigure().add_child(m)
     return m
 

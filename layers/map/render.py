@@ -54,7 +54,7 @@ def attributions(frames: list[pd.DataFrame]) -> list[str]:
     return [text for key, text in ATTRIBUTIONS.items() if any(key in v for v in licences)]
 
 
-def _ground(base: LayerSet, drawn: dict[str, pd.DataFrame], datum: str) -> LayerSet:
+def _ground(base: LayerSet, drawn: dict[str, gpd.GeoDataFrame], datum: str) -> LayerSet:
     """The base without the places the plan draws itself, shifted for display."""
     from dataclasses import replace
 
@@ -150,9 +150,7 @@ def _centre(frames) -> list[float]:
     return [(s + n) / 2, (w + e) / 2]
 
 
-def _pad(bounds: list[list[float]] | None, deg: float = 0.003) -> list[list[float]] | None:
-    if bounds is None:
-        return None
+def _pad(bounds: list[list[float]], deg: float = 0.003) -> list[list[float]]:
     (s, w), (n, e) = bounds
     return [[s - deg, w - deg], [n + deg, e + deg]]
 
@@ -174,9 +172,9 @@ def _for_display(gdf: gpd.GeoDataFrame, datum: str) -> gpd.GeoDataFrame:
 
 def _fit(
     m: folium.Map,
-    drawn: list[pd.DataFrame],
-    plan: list[pd.DataFrame],
-    highlight: pd.DataFrame | None,
+    drawn: list[gpd.GeoDataFrame],
+    plan: list[gpd.GeoDataFrame],
+    highlight: gpd.GeoDataFrame | None,
     layout: MapLayout,
 ) -> None:
     """Frame the map before adding any layer: Leaflet projects every vertex when a layer is
@@ -186,6 +184,7 @@ def _fit(
     group."""
     if highlight is not None:
         bounds = _bounds([highlight])
+        assert bounds is not None  # a drawn feature has a non-empty geometry
         if layout.highlight_top_left is None:
             m.fit_bounds(_pad(bounds), max_zoom=16)
         else:
@@ -328,7 +327,7 @@ def make_map(
         tile_layer.add_to(m)
 
     drawn = {n: frames[n].loc[drawable(frames[n])] for n in order}
-    highlight: tuple[str, pd.DataFrame] | None = None
+    highlight: tuple[str, gpd.GeoDataFrame] | None = None
     if highlight_id is not None:
         for name, d in drawn.items():
             if "id" in d and (d["id"] == highlight_id).any():
@@ -341,7 +340,7 @@ def make_map(
     hooks: list[tuple[str, MacroElement]] = []
     titles: dict[str, str] = {}
     ground = _ground(base, drawn, info.datum) if context and base else None
-    base_drawn: list[pd.DataFrame] = []
+    base_drawn: list[gpd.GeoDataFrame] = []
     if ground is not None:
         for name in ground.draw_order():
             layer = ground.layer(name)
@@ -388,7 +387,8 @@ def make_map(
     folium.LayerControl(
         collapsed=layout.layers_collapsed,
         sortLayers=True,
-        sortFunction=JsCode(
+        # folium's annotation of LayerControl's **kwargs leaves out the JsCode it documents
+        sortFunction=JsCode(  # type: ignore[arg-type]
             "function (a, b, na, nb) { var r = "
             + json.dumps(rank)
             + "; return (r[na] ?? 99) - (r[nb] ?? 99); }"

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 from shapely.geometry import shape
@@ -152,7 +153,7 @@ def diff_states(
         Rows with :data:`COLUMNS` and ``geometry`` (the new side's, or the old side's for a
         dropped place), ordered new, dropped, status_changed, then by id.
     """
-    rows = []
+    rows: list[dict[str, Any]] = []
     for fid in sorted(set(old) | set(new)):
         a, b = old.get(fid), new.get(fid)
         if a is None:
@@ -164,6 +165,7 @@ def diff_states(
         else:
             continue
         ref = b or a
+        assert ref is not None  # fid is in old or new
         rows.append(
             {
                 "id": fid,

@@ -108,6 +108,7 @@ def run_list(args: argparse.Namespace) -> int:
     rows = []
     for name, info in basemaps(settings).items():
         if info.kind == "mbtiles":
+            assert info.mbtiles is not None  # an mbtiles basemap always names its file
             ready = (app_folder(name, info.mbtiles) / "tiles.json").is_file()
             where = info.mbtiles + ("" if ready else "  (not prepared for the app: add it again)")
         elif info.kind == "builtin":

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from geo.errors import GeocodeError, OptionError
 from planmap.commands._common import add_district
@@ -149,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     geocoder = Geocoder(_load(args.district) if args.district else _load())
     try:
         if len(args.names) == 1:
-            matches = [geocoder.geocode(args.names[0], kinds=args.kinds)]
+            matches: list[Match | None] = [geocoder.geocode(args.names[0], kinds=args.kinds)]
         else:
             matches = geocoder.match_all(args.names, kinds=args.kinds)
     except GeocodeError as exc:
@@ -195,7 +195,7 @@ def _print_online(name: str, args: argparse.Namespace) -> bool:
     if found.empty:
         return False
     row = found.iloc[0]
-    record = {
+    record: dict[str, Any] = {
         "id": f"osm:{row['osm_type']}/{row['osm_id']}",
         "name": row["name"] or name,
         "name_en": None,

@@ -114,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(f"dry run: {len(to_save)} location(s) would be saved; nothing written")
         return 0
+    assert store is not None  # made above unless a dry run
     saved = save(the_plan, store)
     ids = ", ".join(d.proposal.place_id for d in to_save)
     print(f"saved {saved} location(s) to {store.path}" + (f": {ids}" if ids else ""))
