@@ -131,27 +131,32 @@ def explore_stubbed() -> bool:
 @contextlib.contextmanager
 def _explore_deps():
     """geopandas' explore() imports matplotlib and mapclassify up front but, with no
-    ``column=``, uses neither. Planmap does not install them, so when they are missing empty
-    stand-in modules satisfy the imports for the duration of the call (the HTML is the same)."""
+    ``column=``, uses neither. Planmap installs matplotlib (for the print sheets) but not
+    mapclassify, so whichever of them is missing is satisfied by an empty stand-in module for
+    the duration of the call (the HTML is the same); modules already loaded are left alone."""
     if not explore_stubbed():
         yield
         return
-    names = ["matplotlib", "matplotlib.pyplot", "matplotlib.colors", "mapclassify"]
-    saved = {n: sys.modules.get(n) for n in names}
-    mods = {n: types.ModuleType(n) for n in names}
-    mods["matplotlib"].pyplot = mods["matplotlib.pyplot"]
-    mods["matplotlib"].colors = mods["matplotlib.colors"]
-    mods["matplotlib"].colormaps = None
-    mods["mapclassify"].classify = None
-    sys.modules.update(mods)
+    stand_ins: dict[str, types.ModuleType] = {}
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        for n in ("matplotlib", "matplotlib.pyplot", "matplotlib.colors"):
+            stand_ins[n] = types.ModuleType(n)
+        stand_ins["matplotlib"].pyplot = stand_ins["matplotlib.pyplot"]  # type: ignore[attr-defined]
+        stand_ins["matplotlib"].colors = stand_ins["matplotlib.colors"]  # type: ignore[attr-defined]
+        stand_ins["matplotlib"].colormaps = None  # type: ignore[attr-defined]
+    try:
+        import mapclassify  # noqa: F401
+    except ImportError:
+        stand_ins["mapclassify"] = types.ModuleType("mapclassify")
+        stand_ins["mapclassify"].classify = None  # type: ignore[attr-defined]
+    sys.modules.update(stand_ins)
     try:
         yield
     finally:
-        for n, mod in saved.items():
-            if mod is None:
-                sys.modules.pop(n, None)
-            else:
-                sys.modules[n] = mod
+        for n in stand_ins:
+            sys.modules.pop(n, None)
 
 
 def explore_html(frame, *, base_url: str = BASE) -> str:
