@@ -88,12 +88,9 @@ def _table(src, names, statuses):
     return ad.feature_table(_shown(src, names, statuses))
 
 
-def _store_source() -> tuple[str, int]:
-    """The user store and its version (mtime), so a save in any session rebuilds the view."""
-    from layers.store import default_store_path
-
-    path = default_store_path()
-    return str(path), (path.stat().st_mtime_ns if path.is_file() else 0)
+@st.cache_data(show_spinner=False, max_entries=4)
+def _store_problem(store: str, version: tuple) -> str | None:
+    return ad.store_problem(store)
 
 
 # -- sidebar: data ----------------------------------------------------------------------------
@@ -119,7 +116,7 @@ uploaded = sb.file_uploader(
     key="upload",
     help="A spec replaces the district's shipped spec; a GeoJSON file is shown as an extra layer.",
 )
-store_path, stamp = _store_source()
+store_path, stamp = ad.store_source()
 base_src = (DISTRICT.id, None, "", "", None, store_path, stamp)
 src = base_src
 upload_error = None
@@ -232,13 +229,17 @@ for note in basemap_notes:
 # -- main: map and the places to locate -------------------------------------------------------
 
 st.subheader(view.district.texts.map_heading if view.district else DISTRICT.texts.map_heading)
+store_problem = _store_problem(store_path, stamp)
+if store_problem:
+    st.warning(ad.md(ad.store_warning(store_problem)))
 if upload_error:
     st.error(ad.md(upload_error))
 elif uploaded is not None:
     st.success(ad.md(f"Showing {uploaded.name}"))
-if view.warnings:
-    with st.expander(f"Build warnings ({len(view.warnings)})"):
-        for w in view.warnings:
+build_warnings = ad.other_warnings(view, store_problem)
+if build_warnings:
+    with st.expander(f"Build warnings ({len(build_warnings)})"):
+        for w in build_warnings:
             st.text(w)
 
 missing = ad.unlocated_table(shown)

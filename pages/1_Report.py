@@ -14,6 +14,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.errors import PlanmapError
+from layers import app as ad
 
 st.set_page_config(page_title="Planmap · 报告 Report", layout="wide")
 
@@ -60,7 +61,14 @@ def _map(text: str, highlight: str | None):
     return planning_map(layers, highlight_id=highlight)
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _store_problem(store: str, version: tuple) -> str | None:
+    return ad.store_problem(store)
+
+
 st.title("报告 Report")
+if problem := _store_problem(*ad.store_source()):
+    st.warning(ad.md(ad.store_warning(problem)))
 st.caption(
     "Paste or upload a report (UTF-8, UTF-16 with BOM, GB18030 or Big5; Traditional or "
     "Simplified). Places the gazetteer knows are highlighted and mapped; place-like phrases "

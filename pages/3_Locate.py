@@ -91,7 +91,11 @@ if not result.matched:
     st.warning(ad.md(result.empty_message()))
     st.stop()
 
-st.dataframe(al.upload_table(result, al.UserStore()), width="stretch", hide_index=True)
+store_problem = ad.store_problem()
+if store_problem:  # the matches are still shown; saving into a broken store is refused
+    st.warning(ad.md(ad.store_warning(store_problem)))
+store = None if store_problem else al.UserStore()
+st.dataframe(al.upload_table(result, store), width="stretch", hide_index=True)
 confirm, choose = al.to_confirm(result), al.to_choose(result)
 with st.form("locate_decisions"):
     accepted = [

@@ -30,6 +30,10 @@ from layers.app.view import (
     filter_layers,
     layer_label,
     layer_short_label,
+    other_warnings,
+    store_problem,
+    store_source,
+    store_warning,
 )
 
 __all__ = [
@@ -60,6 +64,10 @@ __all__ = [
     "planning_map",
     "read_geojson_layer",
     "read_spec_text",
+    "other_warnings",
     "save_drawing",
+    "store_problem",
+    "store_source",
+    "store_warning",
     "unlocated_table",
 ]

@@ -19,6 +19,10 @@ __all__ = [
     "filter_layers",
     "layer_label",
     "layer_short_label",
+    "other_warnings",
+    "store_problem",
+    "store_source",
+    "store_warning",
 ]
 
 STATUSES: list[str] = Status.values()
@@ -81,6 +85,50 @@ def build_view(
     frame = read_geojson_layer(data, name=name)
     title = f"上传 Uploaded · {Path(name).name}"
     return built.with_layer(Layer(UPLOAD_LAYER, title, LayerGroup.UPLOADED, frame, z=1000))
+
+
+def store_source() -> tuple[str, tuple]:
+    """The user store and its version (the store's and the old overrides file's mtimes): part
+    of every cache key that reads the store, so a save in any session, or a fixed file, is
+    seen on the next rerun."""
+    from layers.store import LEGACY_NAME, default_store_path
+
+    path = default_store_path()
+    stamps = []
+    for p in (path, path.with_name(LEGACY_NAME)):
+        try:
+            st = p.stat()
+            stamps.append((st.st_mtime_ns, st.st_size))
+        except OSError:
+            stamps.append(None)
+    return str(path), tuple(stamps)
+
+
+def store_problem(store_path: str | Path | None = None) -> str | None:
+    """What is wrong with the user store (or the old overrides file it imports), in one line
+    naming the file; ``None`` when it is fine or absent. The app shows it as one warning and
+    draws the map without the user's locations; the file is only read, never repaired."""
+    from geo.errors import PlanmapError
+    from layers.store import UserStore
+
+    try:
+        UserStore(store_path).locations()
+    except PlanmapError as exc:
+        return str(exc).strip().splitlines()[0]
+    return None
+
+
+def store_warning(problem: str) -> str:
+    """The warning line for :func:`store_problem`'s answer."""
+    return (
+        f"Your saved locations are not shown: {problem}. The map is drawn without them; "
+        "the file is left as it is for you to fix."
+    )
+
+
+def other_warnings(view: LayerSet, problem: str | None) -> list[str]:
+    """The build's warnings without the store's (shown on its own line)."""
+    return [w for w in view.warnings if not (problem and w.startswith(problem))]
 
 
 def filter_layers(
