@@ -42,7 +42,7 @@ def _gazetteer(district: str):
     return load_gazetteer(district)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=4, ttl=ad.CACHE_TTL_S)
 def _view(src: tuple) -> LayerSet:
     district, spec_text, spec_name, upload_name, upload_bytes, store, _stamp = src
     upload = (upload_name, upload_bytes) if upload_bytes is not None else None
@@ -55,12 +55,12 @@ def _view(src: tuple) -> LayerSet:
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=8, ttl=ad.CACHE_TTL_S)
 def _shown(src: tuple, names: tuple, statuses: tuple) -> LayerSet:
     return ad.filter_layers(_view(src), names=names, statuses=statuses)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=4, ttl=ad.CACHE_TTL_S)
 def _searcher(src: tuple) -> ad.Searcher:
     view = _view(src)
     return ad.Searcher(view, _gazetteer(view.district.id))
@@ -71,7 +71,7 @@ def _base(district: str):
     return ad.base_of(district)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=8, ttl=ad.CACHE_TTL_S)
 def _map(src, names, statuses, basemap, lang, highlight, draw, basemaps_version=None):
     return ad.planning_map(
         _shown(src, names, statuses),
@@ -83,7 +83,7 @@ def _map(src, names, statuses, basemap, lang, highlight, draw, basemaps_version=
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=8, ttl=ad.CACHE_TTL_S)
 def _table(src, names, statuses):
     return ad.feature_table(_shown(src, names, statuses))
 
@@ -114,8 +114,10 @@ uploaded = sb.file_uploader(
     "上传 Upload a spec (.toml) or a GeoJSON layer",
     type=["toml", "geojson", "json"],
     key="upload",
-    help="A spec replaces the district's shipped spec; a GeoJSON file is shown as an extra layer.",
+    help="A spec replaces the district's shipped spec; a GeoJSON file is shown as an extra layer "
+    f"({ad.UPLOAD_LIMITS}).",
 )
+sb.caption(ad.md(ad.UPLOAD_LIMITS))
 store_path, stamp = ad.store_source()
 base_src = (DISTRICT.id, None, "", "", None, store_path, stamp)
 src = base_src
@@ -236,7 +238,10 @@ if upload_error:
     st.error(ad.md(upload_error))
 elif uploaded is not None:
     st.success(ad.md(f"Showing {uploaded.name}"))
-build_warnings = ad.other_warnings(view, store_problem)
+upload_notes = ad.upload_notes(view, src[3])
+for note in upload_notes:
+    st.warning(ad.md(note))
+build_warnings = ad.other_warnings(view, store_problem, *upload_notes)
 if build_warnings:
     with st.expander(f"Build warnings ({len(build_warnings)})"):
         for w in build_warnings:

@@ -32,7 +32,7 @@ def _context():
     return gazetteer, rules, matcher, layer_index(build_from_files()), names
 
 
-@st.cache_data(show_spinner="reading the report…", max_entries=8)
+@st.cache_data(show_spinner="reading the report…", max_entries=4, ttl=ad.CACHE_TTL_S)
 def _analyse(text: str):
     from geo.names import normalize_text
     from layers.report import extract, highlight_html
@@ -43,7 +43,7 @@ def _analyse(text: str):
     return result, marked
 
 
-@st.cache_resource(show_spinner="building the layers…", max_entries=8)
+@st.cache_resource(show_spinner="building the layers…", max_entries=4, ttl=ad.CACHE_TTL_S)
 def _layers(text: str):
     from layers.build import build_from_files
     from layers.report import located_ids
@@ -53,7 +53,7 @@ def _layers(text: str):
     return layers, located_ids(layers)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=8, ttl=ad.CACHE_TTL_S)
 def _map(text: str, highlight: str | None):
     from layers.app import planning_map
 
@@ -81,7 +81,15 @@ where = "pasted text"
 if source.startswith("粘贴"):
     raw = st.text_area("Report text", height=200, key="report_text") or None
 else:
-    upload = st.file_uploader("Report file", type=["txt", "text", "md"], key="report_file")
+    limit = _context()[1].input.display_max_chars
+    upload = st.file_uploader(
+        "Report file",
+        type=["txt", "text", "md"],
+        key="report_file",
+        help=f"A plain-text report of at most {limit:,} characters (longer ones: "
+        "`planmap extract`, which streams them).",
+    )
+    st.caption(f"≤ {limit:,} characters")
     if upload is not None:
         raw, where = upload.getvalue(), upload.name
 

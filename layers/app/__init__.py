@@ -22,7 +22,15 @@ from layers.app.tables import (
     unlocated_table,
 )
 from layers.app.text import md, one_line
-from layers.app.uploads import UPLOAD_LAYER, read_geojson_layer, read_spec_text
+from layers.app.uploads import (
+    CACHE_TTL_S,
+    MAX_UPLOAD_MB,
+    UPLOAD_LAYER,
+    UPLOAD_LIMITS,
+    read_geojson_layer,
+    read_geojson_upload,
+    read_spec_text,
+)
 from layers.app.view import (
     STATUSES,
     base_of,
@@ -34,12 +42,16 @@ from layers.app.view import (
     store_problem,
     store_source,
     store_warning,
+    upload_notes,
 )
 
 __all__ = [
     "BASEMAPS",
+    "CACHE_TTL_S",
+    "MAX_UPLOAD_MB",
     "STATUSES",
     "UPLOAD_LAYER",
+    "UPLOAD_LIMITS",
     "Hit",
     "PlaceSummary",
     "Searcher",
@@ -63,11 +75,13 @@ __all__ = [
     "place_summary",
     "planning_map",
     "read_geojson_layer",
+    "read_geojson_upload",
     "read_spec_text",
     "other_warnings",
     "save_drawing",
     "store_problem",
     "store_source",
     "store_warning",
+    "upload_notes",
     "unlocated_table",
 ]

@@ -3,12 +3,15 @@ locations and an uploaded GeoJSON layer; filtered by layer and status."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from geo.district import get_district
 from geo.model import LayerGroup, Status
-from layers.app.uploads import UPLOAD_LAYER, read_geojson_layer
+from layers.app.uploads import UPLOAD_LAYER, far_features, far_warning, read_geojson_upload
 from layers.build import build_layers, district_of, proposals_for
 from layers.layerset import Layer, LayerSet
 
@@ -23,6 +26,7 @@ __all__ = [
     "store_problem",
     "store_source",
     "store_warning",
+    "upload_notes",
 ]
 
 STATUSES: list[str] = Status.values()
@@ -82,9 +86,34 @@ def build_view(
     if upload is None:
         return built
     name, data = upload
-    frame = read_geojson_layer(data, name=name)
+    frame, notes = read_geojson_upload(data, name=name)
+    far = far_features(frame, _bounds(built))
+    if far:
+        notes.append(far_warning(name, far, len(frame), record.name))
     title = f"上传 Uploaded · {Path(name).name}"
-    return built.with_layer(Layer(UPLOAD_LAYER, title, LayerGroup.UPLOADED, frame, z=1000))
+    layer = Layer(UPLOAD_LAYER, title, LayerGroup.UPLOADED, frame, z=1000)
+    return built.with_layer(layer).with_warnings(notes)
+
+
+def _bounds(layers: LayerSet) -> tuple[float, float, float, float]:
+    """The lon/lat bounds of every drawn feature of ``layers`` (NaN when none is drawn)."""
+    boxes = [frame.total_bounds for frame in layers.values() if len(frame)]
+    if not boxes:
+        return (math.nan,) * 4
+    stack = np.vstack(boxes)
+    return (
+        float(np.nanmin(stack[:, 0])),
+        float(np.nanmin(stack[:, 1])),
+        float(np.nanmax(stack[:, 2])),
+        float(np.nanmax(stack[:, 3])),
+    )
+
+
+def upload_notes(view: LayerSet, upload_name: str) -> list[str]:
+    """The warnings about an uploaded file (its ``crs``, features far away), each one line
+    starting with the file's name; the app shows them beside the upload."""
+    prefix = f"{Path(upload_name).name}: "
+    return [w for w in view.warnings if upload_name and w.startswith(prefix)]
 
 
 def store_source() -> tuple[str, tuple]:
@@ -126,9 +155,10 @@ def store_warning(problem: str) -> str:
     )
 
 
-def other_warnings(view: LayerSet, problem: str | None) -> list[str]:
-    """The build's warnings without the store's (shown on its own line)."""
-    return [w for w in view.warnings if not (problem and w.startswith(problem))]
+def other_warnings(view: LayerSet, *shown: str | None) -> list[str]:
+    """The build's warnings without those the page shows on their own lines (the store's
+    problem, the upload's notes)."""
+    return [w for w in view.warnings if not any(s and w.startswith(s) for s in shown)]
 
 
 def filter_layers(
