@@ -212,3 +212,43 @@ def test_far_away_features_are_counted_in_one_warning():
         store_path="/nonexistent/planmap_user.gpkg",
     )
     assert app.upload_notes(close, "near.geojson") == []
+
+
+# -- the Map page ------------------------------------------------------------------------------
+
+
+def _page(tmp_path, monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("PLANMAP_USER_DIR", str(tmp_path / "user"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    root = Path(__file__).resolve().parents[1]
+    return AppTest.from_file(str(root / "streamlit_app.py"), default_timeout=120).run()
+
+
+def _plain(markdown: str) -> str:
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def test_the_page_states_the_limits_and_warns_about_crs_and_distance(tmp_path, monkeypatch):
+    at = _page(tmp_path, monkeypatch)
+    assert app.UPLOAD_LIMITS in [_plain(c.value) for c in at.sidebar.caption]
+    x, y = Transformer.from_crs(4326, 4547, always_xy=True).transform(*LUOHU)
+    doc = _doc(_point(x, y, name="here"), _point(116.4e3, 39.9e3), crs=_named("EPSG:4547"))
+    at.file_uploader(key="upload").upload("gk.geojson", _bytes(doc)).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    warnings = [_plain(w.value) for w in at.warning]
+    assert warnings[0] == "gk.geojson: reprojected from EPSG:4547 to WGS-84 lon/lat"
+    assert warnings[1].startswith("gk.geojson: 1 of 2 features lie more than 50 km outside")
+    assert len(warnings) == 2 and not any(e.label.startswith("Build") for e in at.expander)
+
+
+def test_an_upload_over_the_limit_is_one_error_before_parsing(tmp_path, monkeypatch):
+    at = _page(tmp_path, monkeypatch)
+    big = b'{"type": "FeatureCollection", "features": []' + b" " * (21 * 2**20) + b"}"
+    at.file_uploader(key="upload").upload("big.geojson", big).run()
+    (error,) = [_plain(e.value) for e in at.error]
+    assert error == "big.geojson: 21.0 MB is over the 20 MB limit for a GeoJSON file"
+    assert json.loads(at.get("component_instance")[0].proto.json_args)["script"]  # the map
