@@ -14,7 +14,9 @@ localhost aborted). Figures:
 - ``app_load_rss_*``: the server's resident memory (``VmRSS``) idle after start, with the N
   sessions open, after the uploads, and after every session closed and the caches expired
   (the server runs with ``disconnectedSessionTTL`` 2 s and ``PLANMAP_APP_CACHE_TTL_S``
-  :data:`TTL_S`; one fresh session then touches the caches, which drops expired entries).
+  :data:`TTL_S`; one fresh session then touches the caches, which drops expired entries), and
+  after that session uploads :data:`REUSE` more distinct files (whether the freed memory is
+  reused: Python and glibc keep freed memory for the process rather than giving it back).
 
 Bounded: the whole section gives up after :data:`BUDGET_S` seconds. Offline: Streamlit's
 static files and the map's vendored assets come from localhost.
@@ -44,7 +46,9 @@ from planmap._chromium import free_port, streamlit_command, wait_for_health  # n
 
 SESSIONS = 8
 UPLOADS = 4
-TTL_S = 10
+TTL_S = 6
+#: distinct uploads a fresh session makes after the expiry: is the freed memory reused?
+REUSE = 2
 BUDGET_S = 115.0
 _DRAWN = (
     "(needle) => new Promise(function (done) {"
@@ -126,7 +130,7 @@ async def _upload(page, path: Path, deadline: float) -> float:
     return time.perf_counter() - t0
 
 
-async def _load(url: str, pid: int, files: list[Path], deadline: float) -> dict:
+async def _load(url: str, pid: int, files: list[Path], reuse: list[Path], deadline: float) -> dict:
     from playwright.async_api import async_playwright
 
     out: dict = {"rss_idle": rss(pid)}
@@ -166,12 +170,16 @@ async def _load(url: str, pid: int, files: list[Path], deadline: float) -> dict:
             fresh = await _new_page(browser)
             try:  # a fresh session touches every cache: expired entries are dropped
                 out["fresh"] = await _first_map(fresh, url, deadline + 30)
+                await asyncio.sleep(1)
+                out["rss_expired"] = rss(pid)
+                log("caches expired")
+                for f in reuse:  # new, distinct uploads: does memory grow again?
+                    await _upload(fresh, f, deadline + 30)
+                out["rss_reuse"] = rss(pid)
+                log(f"{len(reuse)} more uploads drawn")
             except TimeoutError:
-                out.setdefault("missing", "the fresh session's map was not drawn in time")
+                out.setdefault("missing", "the fresh session's maps were not drawn in time")
             await fresh.context.close()
-            await asyncio.sleep(1)
-            out["rss_expired"] = rss(pid)
-            log("caches expired")
         finally:
             await browser.close()
     return out
@@ -188,6 +196,7 @@ def run(*, quick: bool = False) -> list[dict]:
         folder = Path(tmp)
         (folder / "user").mkdir()
         files = [upload_file(folder, i) for i in range(1, UPLOADS + 1)]
+        reuse = [upload_file(folder, UPLOADS + i) for i in range(1, REUSE + 1)]
         mb = f"{files[0].stat().st_size / 1e6:.1f} MB" if files else ""
         port = free_port()
         url = f"http://127.0.0.1:{port}"
@@ -205,7 +214,7 @@ def run(*, quick: bool = False) -> list[dict]:
                     log.seek(0)
                     tail = log.read()[-800:].decode(errors="replace")
                     raise RuntimeError(f"streamlit did not start: {tail}")
-                out = asyncio.run(_load(url, proc.pid, files, deadline))
+                out = asyncio.run(_load(url, proc.pid, files, reuse, deadline))
             finally:
                 proc.terminate()
                 try:
@@ -244,6 +253,12 @@ def run(*, quick: bool = False) -> list[dict]:
             "rss_expired",
             "bytes",
             f"closed + cache TTL {TTL_S} s passed + one fresh session",
+        ),
+        one(
+            "app_load_rss_reuse",
+            "rss_reuse",
+            "bytes",
+            f"then {REUSE} new distinct uploads in that session (freed memory reused?)",
         ),
         c.figure(
             "app_load_section", [time.monotonic() - t_start], "s", note="whole section, bounded"
