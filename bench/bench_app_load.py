@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as c  # noqa: E402
 
-from planmap._chromium import free_port, streamlit_command, wait_for_health  # noqa: E402
+from planmap._chromium import free_port, stop, streamlit_command, wait_for_health  # noqa: E402
 
 SESSIONS = 8
 UPLOADS = 4
@@ -216,12 +216,7 @@ def run(*, quick: bool = False) -> list[dict]:
                     raise RuntimeError(f"streamlit did not start: {tail}")
                 out = asyncio.run(_load(url, proc.pid, files, reuse, deadline))
             finally:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+                stop(proc)
     load = "load average {:.1f}/{:.1f}/{:.1f}".format(*os.getloadavg())
     note = f"{SESSIONS} parallel Chromium sessions on one `streamlit run`; {load}"
     gone = out.get("missing", "not measured")
