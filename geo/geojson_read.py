@@ -203,7 +203,7 @@ def _highest_dimension(geom: BaseGeometry) -> BaseGeometry:
     spike repairs to polygon + line: the polygon is what was meant)."""
     if geom.geom_type != "GeometryCollection":
         return geom
-    parts = [p for p in geom.geoms if not p.is_empty]
+    parts = [p for p in shapely.get_parts(geom) if not p.is_empty]
     if not parts:
         return shapely.GeometryCollection()
     top = max(shapely.get_dimensions(parts))

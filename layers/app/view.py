@@ -123,7 +123,7 @@ def store_source() -> tuple[str, tuple]:
     from layers.store import LEGACY_NAME, default_store_path
 
     path = default_store_path()
-    stamps = []
+    stamps: list[tuple[int, int] | None] = []
     for p in (path, path.with_name(LEGACY_NAME)):
         try:
             st = p.stat()

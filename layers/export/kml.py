@@ -171,8 +171,8 @@ def write_kml(
     for element in root.iter():  # user text may hold characters XML cannot (a NUL, say)
         if element.text:
             element.text = _NOT_XML.sub("", element.text)
-        for key, value in element.attrib.items():
-            element.set(key, _NOT_XML.sub("", value))
+        for attr, value in element.attrib.items():
+            element.set(attr, _NOT_XML.sub("", value))
     ET.indent(root, space=" ")
     with atomic_path(path) as tmp:
         ET.ElementTree(root).write(tmp, encoding="UTF-8", xml_declaration=True)
