@@ -84,6 +84,14 @@ def _map(src, names, statuses, basemap, lang, highlight, draw, basemaps_version=
 
 
 @st.cache_data(show_spinner=False, max_entries=8, ttl=ad.CACHE_TTL_S)
+def _drawable(src: tuple) -> bool:
+    """Whether the upload's layers draw (raises if not). Only the answer is kept: caching the
+    trial map itself would hold a second map per upload beside the one shown."""
+    ad.planning_map(_view(src), base=_base(src[0]))
+    return True
+
+
+@st.cache_data(show_spinner=False, max_entries=8, ttl=ad.CACHE_TTL_S)
 def _table(src, names, statuses):
     return ad.feature_table(_shown(src, names, statuses))
 
@@ -138,8 +146,7 @@ if uploaded is not None:
             src = (DISTRICT.id, None, "", uploaded.name, data, *src[5:])
         with st.spinner("Building the uploaded layers…"):
             # build and draw it once here, so a file that breaks either is a message
-            checked = _view(src)
-            _map(src, tuple(checked), tuple(ad.STATUSES), "context", "zh", None, False)
+            _drawable(src)
     except Exception as exc:  # a bad upload is a message, never a traceback
         upload_error = ad.one_line(exc)
         src = base_src
