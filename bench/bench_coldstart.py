@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as c  # noqa: E402
 
-from planmap._chromium import free_port, streamlit_command, wait_for_health  # noqa: E402
+from planmap._chromium import free_port, stop, streamlit_command, wait_for_health  # noqa: E402
 
 APP = c.ROOT / "streamlit_app.py"
 _SCRIPT = (
@@ -101,12 +101,7 @@ def app_once(browser, user_dir: str, *, timeout: float = 120) -> float:
             finally:
                 page.context.close()
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
     return dt
 
 

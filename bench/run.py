@@ -6,7 +6,7 @@ every section, prints a table, writes ``bench/results.json`` (a list of figures:
 ours/peer measured in the same run) and rewrites the figures in ``bench/PERFORMANCE.md``.
 
 Sections (``bench/bench_<name>.py``, each also runnable alone): ``coldstart``, ``app``,
-``map``, ``geocode``, ``build``, ``locate``, ``export``, ``sheet``; every figure records its ``section``,
+``app_load`` (N parallel sessions: time to the first map, server memory), ``map``, ``geocode``, ``build``, ``locate``, ``export``, ``sheet``; every figure records its ``section``,
 and ``--only`` replaces
 just those sections' figures in the results file. Other engineers' benchmarks (``bench_siting.py``,
 ``bench_extract.py``) run as subprocesses when present (``--quick`` passed if they take it);
@@ -35,7 +35,7 @@ import _common as c  # noqa: E402
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results.json"
 PERFORMANCE = BENCH / "PERFORMANCE.md"
-SECTIONS = ("coldstart", "app", "map", "geocode", "build", "locate", "export", "sheet")
+SECTIONS = ("coldstart", "app", "app_load", "map", "geocode", "build", "locate", "export", "sheet")
 #: other engineers' scripts: extra arguments that keep them inside the time budget, if taken
 FOREIGN = {
     "siting": ["--quick", "--runs", "3", "--time-limit", "20", "--lp-time-limit", "30"],

@@ -339,8 +339,10 @@ class UserStore:
         if self.path.is_dir():
             raise DataError(f"{self.path}: is a folder, not a user store")
         if not self.path.exists() or self.path.stat().st_size == 0:
-            if not self.path.with_name(LEGACY_NAME).is_file():
+            legacy = self.path.with_name(LEGACY_NAME)
+            if not legacy.is_file():
                 return _empty()
+            _legacy_rows(legacy)  # a broken old file is refused before a store is created
             with self._transaction():
                 pass  # creating the store imports the old file
         try:

@@ -42,7 +42,7 @@ def _gazetteer(district: str):
     return load_gazetteer(district)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=4, ttl=ad.CACHE_TTL_S)
 def _view(src: tuple) -> LayerSet:
     district, spec_text, spec_name, upload_name, upload_bytes, store, _stamp = src
     upload = (upload_name, upload_bytes) if upload_bytes is not None else None
@@ -55,12 +55,12 @@ def _view(src: tuple) -> LayerSet:
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=8, ttl=ad.CACHE_TTL_S)
 def _shown(src: tuple, names: tuple, statuses: tuple) -> LayerSet:
     return ad.filter_layers(_view(src), names=names, statuses=statuses)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=4, ttl=ad.CACHE_TTL_S)
 def _searcher(src: tuple) -> ad.Searcher:
     view = _view(src)
     return ad.Searcher(view, _gazetteer(view.district.id))
@@ -71,7 +71,7 @@ def _base(district: str):
     return ad.base_of(district)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=8, ttl=ad.CACHE_TTL_S)
 def _map(src, names, statuses, basemap, lang, highlight, draw, basemaps_version=None):
     return ad.planning_map(
         _shown(src, names, statuses),
@@ -83,7 +83,7 @@ def _map(src, names, statuses, basemap, lang, highlight, draw, basemaps_version=
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8, ttl=ad.CACHE_TTL_S)
 def _sheet(src, names, statuses, highlight, paper, orientation, lang) -> bytes:
     return ad.sheet_pdf(
         _shown(src, names, statuses),
@@ -95,17 +95,22 @@ def _sheet(src, names, statuses, highlight, paper, orientation, lang) -> bytes:
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=8, ttl=ad.CACHE_TTL_S)
+def _drawable(src: tuple) -> bool:
+    """Whether the upload's layers draw (raises if not). Only the answer is kept: caching the
+    trial map itself would hold a second map per upload beside the one shown."""
+    ad.planning_map(_view(src), base=_base(src[0]))
+    return True
+
+
+@st.cache_data(show_spinner=False, max_entries=8, ttl=ad.CACHE_TTL_S)
 def _table(src, names, statuses):
     return ad.feature_table(_shown(src, names, statuses))
 
 
-def _store_source() -> tuple[str, int]:
-    """The user store and its version (mtime), so a save in any session rebuilds the view."""
-    from layers.store import default_store_path
-
-    path = default_store_path()
-    return str(path), (path.stat().st_mtime_ns if path.is_file() else 0)
+@st.cache_data(show_spinner=False, max_entries=4)
+def _store_problem(store: str, version: tuple) -> str | None:
+    return ad.store_problem(store)
 
 
 # -- sidebar: data ----------------------------------------------------------------------------
@@ -129,9 +134,11 @@ uploaded = sb.file_uploader(
     "上传 Upload a spec (.toml) or a GeoJSON layer",
     type=["toml", "geojson", "json"],
     key="upload",
-    help="A spec replaces the district's shipped spec; a GeoJSON file is shown as an extra layer.",
+    help="A spec replaces the district's shipped spec; a GeoJSON file is shown as an extra layer "
+    f"({ad.UPLOAD_LIMITS}).",
 )
-store_path, stamp = _store_source()
+sb.caption(ad.md(ad.UPLOAD_LIMITS))
+store_path, stamp = ad.store_source()
 base_src = (DISTRICT.id, None, "", "", None, store_path, stamp)
 src: tuple = base_src  # the cache key of the build: an upload fills the None and "" slots
 upload_error = None
@@ -151,8 +158,7 @@ if uploaded is not None:
             src = (DISTRICT.id, None, "", uploaded.name, data, *src[5:])
         with st.spinner("Building the uploaded layers…"):
             # build and draw it once here, so a file that breaks either is a message
-            checked = _view(src)
-            _map(src, tuple(checked), tuple(ad.STATUSES), "context", "zh", None, False)
+            _drawable(src)
     except Exception as exc:  # a bad upload is a message, never a traceback
         upload_error = ad.one_line(exc)
         src = base_src
@@ -244,13 +250,20 @@ for note in basemap_notes:
 # -- main: map and the places to locate -------------------------------------------------------
 
 st.subheader(view.district.texts.map_heading if view.district else DISTRICT.texts.map_heading)
+store_problem = _store_problem(store_path, stamp)
+if store_problem:
+    st.warning(ad.md(ad.store_warning(store_problem)))
 if upload_error:
     st.error(ad.md(upload_error))
 elif uploaded is not None:
     st.success(ad.md(f"Showing {uploaded.name}"))
-if view.warnings:
-    with st.expander(f"Build warnings ({len(view.warnings)})"):
-        for w in view.warnings:
+upload_notes = ad.upload_notes(view, src[3])
+for note in upload_notes:
+    st.warning(ad.md(note))
+build_warnings = ad.other_warnings(view, store_problem, *upload_notes)
+if build_warnings:
+    with st.expander(f"Build warnings ({len(build_warnings)})"):
+        for w in build_warnings:
             st.text(w)
 
 missing = ad.unlocated_table(shown)

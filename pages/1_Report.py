@@ -14,6 +14,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.errors import PlanmapError
+from layers import app as ad
 
 st.set_page_config(page_title="Planmap · 报告 Report", layout="wide")
 
@@ -31,7 +32,7 @@ def _context():
     return gazetteer, rules, matcher, layer_index(build_from_files()), names
 
 
-@st.cache_data(show_spinner="reading the report…", max_entries=8)
+@st.cache_data(show_spinner="reading the report…", max_entries=4, ttl=ad.CACHE_TTL_S)
 def _analyse(text: str):
     from geo.names import normalize_text
     from layers.report import extract, highlight_html
@@ -42,7 +43,7 @@ def _analyse(text: str):
     return result, marked
 
 
-@st.cache_resource(show_spinner="building the layers…", max_entries=8)
+@st.cache_resource(show_spinner="building the layers…", max_entries=4, ttl=ad.CACHE_TTL_S)
 def _layers(text: str):
     from layers.build import build_from_files
     from layers.report import located_ids
@@ -52,7 +53,7 @@ def _layers(text: str):
     return layers, located_ids(layers)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=8, ttl=ad.CACHE_TTL_S)
 def _map(text: str, highlight: str | None):
     from layers.app import planning_map
 
@@ -60,7 +61,14 @@ def _map(text: str, highlight: str | None):
     return planning_map(layers, highlight_id=highlight)
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _store_problem(store: str, version: tuple) -> str | None:
+    return ad.store_problem(store)
+
+
 st.title("报告 Report")
+if problem := _store_problem(*ad.store_source()):
+    st.warning(ad.md(ad.store_warning(problem)))
 st.caption(
     "Paste or upload a report (UTF-8, UTF-16 with BOM, GB18030 or Big5; Traditional or "
     "Simplified). Places the gazetteer knows are highlighted and mapped; place-like phrases "
@@ -73,7 +81,15 @@ where = "pasted text"
 if source.startswith("粘贴"):
     raw = st.text_area("Report text", height=200, key="report_text") or None
 else:
-    upload = st.file_uploader("Report file", type=["txt", "text", "md"], key="report_file")
+    limit = _context()[1].input.display_max_chars
+    upload = st.file_uploader(
+        "Report file",
+        type=["txt", "text", "md"],
+        key="report_file",
+        help=f"A plain-text report of at most {limit:,} characters (longer ones: "
+        "`planmap extract`, which streams them).",
+    )
+    st.caption(f"≤ {limit:,} characters")
     if upload is not None:
         raw, where = upload.getvalue(), upload.name
 

@@ -47,7 +47,14 @@ def _site(district: str, n: int, radius_m: float, spacing_m: float, solver: str,
     )
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _store_problem(store: str, version: tuple) -> str | None:
+    return ad.store_problem(store)
+
+
 st.title("低空起降点 · Low-altitude landing points (proposal)")
+if problem := _store_problem(*ad.store_source()):
+    st.warning(ad.md(ad.store_warning(problem)))
 st.caption(
     f"{DISTRICT.name} · {DISTRICT.name_en}: the report commits to take-off/landing points in "
     "three networks (manned, cargo, drone) but publishes no sites. These are *proposed, "

@@ -26,7 +26,7 @@ DATUMS = {
 }
 
 
-@st.cache_resource(show_spinner="reading the file…", max_entries=4)
+@st.cache_resource(show_spinner="reading the file…", max_entries=2, ttl=ad.CACHE_TTL_S)
 def _locate(
     files: tuple, district: str, layer: str, name_field: str, crs: str, datum: str, licence: str
 ):
@@ -50,7 +50,13 @@ st.caption(
         "nothing is saved until you press Save."
     )
 )
-uploads = st.file_uploader("GIS file(s) · 上传数据", accept_multiple_files=True, key="locate_files")
+uploads = st.file_uploader(
+    "GIS file(s) · 上传数据",
+    accept_multiple_files=True,
+    key="locate_files",
+    help=f"At most {ad.MAX_UPLOAD_MB} MB per file (the server's upload limit).",
+)
+st.caption(f"≤ {ad.MAX_UPLOAD_MB} MB per file")
 with st.expander("选项 Options", expanded=False):
     c1, c2, c3 = st.columns(3)
     layer = c1.text_input("Layer", key="locate_layer", help="for a file with several layers")
@@ -91,7 +97,11 @@ if not result.matched:
     st.warning(ad.md(result.empty_message()))
     st.stop()
 
-st.dataframe(al.upload_table(result, al.UserStore()), width="stretch", hide_index=True)
+store_problem = ad.store_problem()
+if store_problem:  # the matches are still shown; saving into a broken store is refused
+    st.warning(ad.md(ad.store_warning(store_problem)))
+store = None if store_problem else al.UserStore()
+st.dataframe(al.upload_table(result, store), width="stretch", hide_index=True)
 confirm, choose = al.to_confirm(result), al.to_choose(result)
 with st.form("locate_decisions"):
     accepted = [

@@ -87,3 +87,16 @@ def wait_for_health(url: str, proc, *, deadline: float, pause: float = 0.05) -> 
         if proc.poll() is not None or time.monotonic() > deadline:
             return False
         time.sleep(pause)
+
+
+def stop(proc, *, grace: float = 10) -> None:
+    """End a process this code started: terminate, then kill if it has not ended in ``grace``
+    seconds."""
+    import subprocess
+
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

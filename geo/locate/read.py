@@ -13,6 +13,7 @@ Every problem is one :class:`~geo.errors.DataError` line naming the file.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -62,8 +63,16 @@ _SAMPLE = 2000
 _OSM_SUFFIXES = (".osm", ".osm.xml", ".osm.pbf", ".pbf", ".osm.bz2")
 
 
-def _one_line(error: BaseException | str) -> str:
-    return " ".join(str(error).split())[:200]
+def _one_line(error: BaseException | str, path: Path | None = None) -> str:
+    """GDAL's message in one line, without the file's path (the message already starts with
+    the file's name; an upload's path is a temporary folder on the server) and without
+    GDAL's hint about driver prefixes, which is not something a planner can act on."""
+    text = " ".join(str(error).split())
+    if path is not None:
+        text = re.sub(r"'[^']*" + re.escape(path.name) + r"'\s*", "", text)
+        text = text.replace(str(path), path.name)
+    text = text.split("; It might help to specify the correct driver")[0]
+    return text.strip().rstrip(".")[:200]
 
 
 @dataclass(frozen=True)
@@ -199,7 +208,7 @@ def open_source(path: str | Path, *, label: str | None = None) -> Source:
             first = str(raw[0][0]) if len(raw) else None
             driver = pyogrio.read_info(p, layer=first, encoding="latin1")["driver"] if first else ""
     except (DataSourceError, DataLayerError, FeatureError, UnicodeDecodeError) as exc:
-        raise DataError(f"{label}: GDAL cannot read it ({_one_line(exc)})") from None
+        raise DataError(f"{label}: GDAL cannot read it ({_one_line(exc, p)})") from None
     layers = tuple(LayerInfo(str(n), str(g or ""), _count(p, str(n))) for n, g in raw)
     if not layers:
         raise DataError(f"{label}: no vector layer in it")
@@ -238,7 +247,9 @@ def _info(source: Source, layer: str, encoding: str | None, options: dict) -> di
             warnings.simplefilter("ignore")
             return pyogrio.read_info(source.path, layer=layer, encoding=encoding, **options)
     except (DataSourceError, DataLayerError, FeatureError) as exc:
-        raise DataError(f"{source.label}: GDAL cannot read it ({_one_line(exc)})") from None
+        raise DataError(
+            f"{source.label}: GDAL cannot read it ({_one_line(exc, source.path)})"
+        ) from None
 
 
 def _sample_bytes(source: Source, layer: str, options: dict) -> tuple[list[bytes], list[str]]:
@@ -256,7 +267,9 @@ def _sample_bytes(source: Source, layer: str, options: dict) -> tuple[list[bytes
                     max_features=_SAMPLE, encoding="latin1", **options,
                 )  # fmt: skip
         except (DataSourceError, DataLayerError, FeatureError, FieldError) as exc:
-            raise DataError(f"{source.label}: GDAL cannot read it ({_one_line(exc)})") from None
+            raise DataError(
+                f"{source.label}: GDAL cannot read it ({_one_line(exc, source.path)})"
+            ) from None
         for column in text_fields:
             raw += [v.encode("latin1") for v in sample[column] if isinstance(v, str)]
     return raw, fields
@@ -272,7 +285,9 @@ def _encoding(source: Source, layer: str, options: dict) -> tuple[str | None, En
     except UnicodeDecodeError:
         native = None  # field names that are not UTF-8 (a GBK CSV)
     except (DataSourceError, DataLayerError, FeatureError) as exc:
-        raise DataError(f"{source.label}: GDAL cannot read it ({_one_line(exc)})") from None
+        raise DataError(
+            f"{source.label}: GDAL cannot read it ({_one_line(exc, source.path)})"
+        ) from None
     # GDAL falls back to ISO-8859-1 for a DBF with neither .cpg nor code page, and takes CSV
     # to be UTF-8 without looking; every other driver knows (or its format fixes) the encoding
     fallback = source.driver == "ESRI Shapefile" and native == "ISO-8859-1"
@@ -376,7 +391,9 @@ def full_bounds(source: Source, meta: LayerMeta) -> tuple[float, float, float, f
                 **meta.open_options,
             )  # fmt: skip
     except (DataSourceError, DataLayerError, FeatureError) as exc:
-        raise DataError(f"{source.label}: GDAL cannot read it ({_one_line(exc)})") from None
+        raise DataError(
+            f"{source.label}: GDAL cannot read it ({_one_line(exc, source.path)})"
+        ) from None
     bounds = info.get("total_bounds")
     if bounds is None or not np.all(np.isfinite(bounds)):
         return None
@@ -443,7 +460,9 @@ def read_features(
                 encoding=meta.encoding, use_arrow=arrow, **meta.open_options,
             )  # fmt: skip
     except (DataSourceError, DataLayerError, FeatureError, FieldError, ValueError) as exc:
-        raise DataError(f"{source.label}: GDAL cannot read it ({_one_line(exc)})") from None
+        raise DataError(
+            f"{source.label}: GDAL cannot read it ({_one_line(exc, source.path)})"
+        ) from None
     except UnicodeDecodeError:
         raise DataError(
             f"{source.label}: field {shown(meta.name_field)!r} is not valid "

@@ -32,7 +32,15 @@ from layers.app.tables import (
     unlocated_table,
 )
 from layers.app.text import md, one_line
-from layers.app.uploads import UPLOAD_LAYER, read_geojson_layer, read_spec_text
+from layers.app.uploads import (
+    CACHE_TTL_S,
+    MAX_UPLOAD_MB,
+    UPLOAD_LAYER,
+    UPLOAD_LIMITS,
+    read_geojson_layer,
+    read_geojson_upload,
+    read_spec_text,
+)
 from layers.app.view import (
     STATUSES,
     base_of,
@@ -40,14 +48,22 @@ from layers.app.view import (
     filter_layers,
     layer_label,
     layer_short_label,
+    other_warnings,
+    store_problem,
+    store_source,
+    store_warning,
+    upload_notes,
 )
 
 __all__ = [
     "BASEMAPS",
+    "CACHE_TTL_S",
+    "MAX_UPLOAD_MB",
     "SHEET_ORIENTATIONS",
     "SHEET_PAPERS",
     "STATUSES",
     "UPLOAD_LAYER",
+    "UPLOAD_LIMITS",
     "Hit",
     "PlaceSummary",
     "Searcher",
@@ -71,9 +87,15 @@ __all__ = [
     "place_summary",
     "planning_map",
     "read_geojson_layer",
+    "read_geojson_upload",
     "read_spec_text",
+    "other_warnings",
     "save_drawing",
     "sheet_file",
     "sheet_pdf",
+    "store_problem",
+    "store_source",
+    "store_warning",
+    "upload_notes",
     "unlocated_table",
 ]

@@ -3,12 +3,15 @@ locations and an uploaded GeoJSON layer; filtered by layer and status."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from geo.district import get_district
 from geo.model import LayerGroup, Status
-from layers.app.uploads import UPLOAD_LAYER, read_geojson_layer
+from layers.app.uploads import UPLOAD_LAYER, far_features, far_warning, read_geojson_upload
 from layers.build import build_layers, district_of, proposals_for
 from layers.layerset import Layer, LayerSet
 
@@ -19,6 +22,11 @@ __all__ = [
     "filter_layers",
     "layer_label",
     "layer_short_label",
+    "other_warnings",
+    "store_problem",
+    "store_source",
+    "store_warning",
+    "upload_notes",
 ]
 
 STATUSES: list[str] = Status.values()
@@ -78,9 +86,79 @@ def build_view(
     if upload is None:
         return built
     name, data = upload
-    frame = read_geojson_layer(data, name=name)
+    frame, notes = read_geojson_upload(data, name=name)
+    far = far_features(frame, _bounds(built))
+    if far:
+        notes.append(far_warning(name, far, len(frame), record.name))
     title = f"上传 Uploaded · {Path(name).name}"
-    return built.with_layer(Layer(UPLOAD_LAYER, title, LayerGroup.UPLOADED, frame, z=1000))
+    layer = Layer(UPLOAD_LAYER, title, LayerGroup.UPLOADED, frame, z=1000)
+    return built.with_layer(layer).with_warnings(notes)
+
+
+def _bounds(layers: LayerSet) -> tuple[float, float, float, float]:
+    """The lon/lat bounds of every drawn feature of ``layers`` (NaN when none is drawn)."""
+    boxes = [frame.total_bounds for frame in layers.values() if len(frame)]
+    if not boxes:
+        return (math.nan,) * 4
+    stack = np.vstack(boxes)
+    return (
+        float(np.nanmin(stack[:, 0])),
+        float(np.nanmin(stack[:, 1])),
+        float(np.nanmax(stack[:, 2])),
+        float(np.nanmax(stack[:, 3])),
+    )
+
+
+def upload_notes(view: LayerSet, upload_name: str) -> list[str]:
+    """The warnings about an uploaded file (its ``crs``, features far away), each one line
+    starting with the file's name; the app shows them beside the upload."""
+    prefix = f"{Path(upload_name).name}: "
+    return [w for w in view.warnings if upload_name and w.startswith(prefix)]
+
+
+def store_source() -> tuple[str, tuple]:
+    """The user store and its version (the store's and the old overrides file's mtimes): part
+    of every cache key that reads the store, so a save in any session, or a fixed file, is
+    seen on the next rerun."""
+    from layers.store import LEGACY_NAME, default_store_path
+
+    path = default_store_path()
+    stamps: list[tuple[int, int] | None] = []
+    for p in (path, path.with_name(LEGACY_NAME)):
+        try:
+            st = p.stat()
+            stamps.append((st.st_mtime_ns, st.st_size))
+        except OSError:
+            stamps.append(None)
+    return str(path), tuple(stamps)
+
+
+def store_problem(store_path: str | Path | None = None) -> str | None:
+    """What is wrong with the user store (or the old overrides file it imports), in one line
+    naming the file; ``None`` when it is fine or absent. The app shows it as one warning and
+    draws the map without the user's locations; the file is only read, never repaired."""
+    from geo.errors import PlanmapError
+    from layers.store import UserStore
+
+    try:
+        UserStore(store_path).locations()
+    except PlanmapError as exc:
+        return str(exc).strip().splitlines()[0]
+    return None
+
+
+def store_warning(problem: str) -> str:
+    """The warning line for :func:`store_problem`'s answer."""
+    return (
+        f"Your saved locations are not shown: {problem}. The map is drawn without them; "
+        "the file is left as it is for you to fix."
+    )
+
+
+def other_warnings(view: LayerSet, *shown: str | None) -> list[str]:
+    """The build's warnings without those the page shows on their own lines (the store's
+    problem, the upload's notes)."""
+    return [w for w in view.warnings if not any(s and w.startswith(s) for s in shown)]
 
 
 def filter_layers(

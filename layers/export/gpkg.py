@@ -187,7 +187,8 @@ def _values(column: str, values: pd.Series) -> list:
     costs microseconds, not a pandas round trip per column)."""
     if column == "mentions":
         return [0 if _missing(v) else int(v) for v in values.tolist()]
-    return ["" if _missing(v) else str(v) for v in values.tolist()]
+    # GDAL and QGIS cut text at a NUL (the user store drops it the same way)
+    return ["" if _missing(v) else str(v).replace("\x00", "") for v in values.tolist()]
 
 
 def _quote(name: str) -> str:

@@ -16,6 +16,7 @@ on request, is marked in the document name. Features without geometry are left o
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,6 +40,9 @@ __all__ = ["KML_NS", "kml_colour", "write_kml"]
 KML_NS = "http://www.opengis.net/kml/2.2"
 #: Google Earth's own circle icon, tinted by IconStyle/color
 ICON = "http://maps.google.com/mapfiles/kml/shapes/placemark_circle.png"
+#: characters XML 1.0 cannot hold at all (§2.2): C0 controls but tab, LF, CR; lone surrogates;
+#: U+FFFE, U+FFFF. ElementTree writes them as they are, which no KML reader then parses
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 #: the icon is 32 px across at scale 1 (Google Earth), a marker's diameter is 2 × radius
 _ICON_PX = 32.0
 
@@ -166,6 +170,11 @@ def write_kml(
         if s is not None:
             _style(doc, sid, s)
     doc.extend(folders)
+    for element in root.iter():  # user text may hold characters XML cannot (a NUL, say)
+        if element.text:
+            element.text = _NOT_XML.sub("", element.text)
+        for attr, value in element.attrib.items():
+            element.set(attr, _NOT_XML.sub("", value))
     ET.indent(root, space=" ")
     with atomic_path(path) as tmp:
         ET.ElementTree(root).write(tmp, encoding="UTF-8", xml_declaration=True)
