@@ -151,7 +151,8 @@ def read_geojson_upload(data: bytes, *, name: str) -> tuple[gpd.GeoDataFrame, li
     fname = Path(name).name
     read = read_features(data, name=fname)
     stem = re.sub(r"[^a-z0-9]+", "_", Path(fname).stem.lower()).strip("_") or "layer"
-    rows, geoms = [], []
+    rows: list[dict] = []
+    geoms: list = []  # shapely geometries or None (types-geopandas wants Sequence[Geometry])
     for feat in read.features:
         i, props, geom = feat.index, feat.properties, feat.geometry
         where = f"{fname}: features[{i}]"
