@@ -46,6 +46,7 @@ MAX_SPEC_BYTES = 1024 * 1024
 #: the Locate page's GIS files, zipped Shapefiles and GeoPackages, are the largest uploads)
 MAX_UPLOAD_MB = 50
 
+
 def _ttl() -> int:
     """:data:`CACHE_TTL_S`, or ``PLANMAP_APP_CACHE_TTL_S`` (the load benchmark shortens it)."""
     try:
