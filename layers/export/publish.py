@@ -49,7 +49,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from geo.errors import DataError, OptionError
-from geo.model import LayerGroup
+from geo.model import Kind, LayerGroup, Precision, Status
 from layers.export.gis import write_geojson, write_gpkg
 from layers.layerset import Layer, LayerSet
 
@@ -240,6 +240,19 @@ def _read_layer(path: Path) -> gpd.GeoDataFrame:
         gdf = gpd.read_file(path)
     except Exception as exc:  # noqa: BLE001 - pyogrio raises several types for broken files
         raise DataError(f"{path}: cannot read GeoJSON ({str(exc).splitlines()[0]})") from None
+    for column, choice in (("kind", Kind), ("status", Status), ("precision", Precision)):
+        if column not in gdf:
+            continue
+        for value in gdf[column].dropna().unique():
+            if value == "":
+                continue
+            try:
+                choice.get(value)
+            except OptionError as exc:
+                i = int((gdf[column] == value).to_numpy().argmax())
+                fid = gdf["id"].iloc[i] if "id" in gdf else None
+                which = f" ({fid})" if isinstance(fid, str) and fid else ""
+                raise DataError(f"{path}: features[{i}]{which}.{column}: {exc}") from None
     return gdf if gdf.crs is not None else gdf.set_crs(4326)
 
 
