@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     prefix = f"planmap {args.command}"
     debug = os.environ.get("PLANMAP_DEBUG", "") not in ("", "0")
     try:
+        _check_text(args, argv if argv is not None else sys.argv[1:])
         return int(args.func(args) or 0)
     except PlanmapError as exc:
         if debug:
@@ -115,12 +116,29 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def _check_text(args: argparse.Namespace, argv: list[str]) -> None:
+    """Every text argument is UTF-8 (bytes that are not arrive as lone surrogates, which
+    nothing can print or match): else one line naming the argument and the byte."""
+    from planmap.commands._common import utf8_argument
+
+    for key, value in vars(args).items():
+        flag = f"--{key.replace('_', '-')}"
+        label = flag if any(a.split("=")[0] == flag for a in argv) else key.upper()
+        if isinstance(value, str):
+            utf8_argument(value, label)
+        elif isinstance(value, list | tuple):
+            for i, item in enumerate(value, 1):
+                if isinstance(item, str):
+                    utf8_argument(item, f"{label} {i}")
+
+
 def _one_line(exc: object) -> str:
     """The message on one line, its control characters (newlines, bidi overrides, escape
     sequences from file names or ids) shown as ``<U+XXXX>``, at most 2,000 characters."""
     from planmap.commands._common import shown
 
-    text = shown(str(exc).strip())
+    # lone surrogates (bytes of a command line that were not UTF-8) printed as \udcff
+    text = shown(str(exc).strip()).encode("utf-8", "backslashreplace").decode("utf-8")
     return text if len(text) <= 2000 else text[:1999] + "…"
 
 

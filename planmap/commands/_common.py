@@ -157,3 +157,33 @@ def check_out(out: object, *, folder: bool, option: str = "--out") -> None:
             if not parent.is_dir():
                 raise OptionError(f"{option} {out}: {parent} is a file, not a folder")
             break
+
+
+def utf8_argument(value: str, what: str) -> str:
+    """``value`` if the command line gave it as UTF-8 text; else one line naming the argument
+    and the offset of the first bad byte (Python keeps such bytes as lone surrogates, which
+    cannot be printed or matched).
+
+    Raises
+    ------
+    OptionError
+    """
+    import os
+
+    from geo.errors import OptionError
+
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = os.fsencode(value)
+        try:
+            raw.decode("utf-8")
+            offset = 0
+        except UnicodeDecodeError as exc:
+            offset = exc.start
+        shown_value = raw.decode("utf-8", "backslashreplace")
+        raise OptionError(
+            f"{what} '{shown(shown_value)}': not UTF-8 text (byte {offset}); "
+            "set the terminal or the calling script to UTF-8"
+        ) from None
+    return value
