@@ -158,6 +158,12 @@ def test_a_folder_copied_without_builds_is_checked_file_by_file(tmp_path):
     message = str(err.value)
     assert "\n" not in message
     assert "roads.geojson: does not match the build manifest" in message
+    # and `planmap map --layers-dir` says so in one line instead of drawing the mix
+    from planmap.cli import main
+
+    html = tmp_path / "m.html"
+    assert main(["map", "--layers-dir", str(copy), "--out", str(html)]) == 2
+    assert not html.exists()
     (copy / "zones.geojson").unlink()
     (copy / "roads.geojson").unlink()
     with pytest.raises(DataError, match="lists roads.geojson, which is missing"):
