@@ -115,8 +115,8 @@ def test_inputs_naming_a_folder_or_an_endless_file(capsys, files):
         (["build", "--spec", "/dev/zero"], "planmap build: /dev/zero: larger than 8 MiB; not a spec file"),
         (["site", "--no-fly", str(adir)], f"planmap site: {adir}: is a folder, not a no-fly file"),
         (["site", "--no-fly", "/dev/zero"], "planmap site: /dev/zero: larger than 64 MiB; not a no-fly file"),
-        (["site", "--config", str(adir)], f"planmap site: {adir}: is a folder, not a siting rules"),
-        (["site", "--config", "/dev/zero"], "planmap site: /dev/zero: larger than 8 MiB; not a siting rules"),
+        (["site", "--config", str(adir)], f"planmap site: {adir}: is a folder, not a siting rules file"),
+        (["site", "--config", "/dev/zero"], "planmap site: /dev/zero: larger than 8 MiB; not a siting rules file"),
     ]  # fmt: skip
     for argv, expected in cases:
         assert _one_line(capsys, 2, argv) == expected, argv

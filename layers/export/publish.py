@@ -320,6 +320,8 @@ def read_build(folder: str | Path) -> LayerSet:
     from geo.district import get_district
 
     folder = Path(folder)
+    if not folder.exists():
+        raise DataError(f"{folder}: no such folder (a `planmap build --out` folder)")
     if not folder.is_dir():
         raise DataError(f"{folder}: not a folder (a `planmap build --out` folder)")
     published = _published(folder)
