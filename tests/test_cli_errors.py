@@ -231,3 +231,18 @@ def test_an_unexpected_exception_is_one_line_internal_error(capsys, monkeypatch,
     monkeypatch.setenv("PLANMAP_DEBUG", "1")
     with pytest.raises(RuntimeError, match="something broke"):
         main(["layers"])
+
+
+def test_an_out_that_is_a_device_is_never_replaced(capsys, tmp_path, build_dir):
+    """As root a rename over /dev/null would replace the device with a regular file."""
+    import stat
+
+    from geo.errors import DataError
+    from layers.export import atomic_write_text
+
+    line = _one_line(capsys, 2, ["map", "--layers-dir", str(build_dir), "--out", "/dev/null"])
+    assert line == "planmap map: --out /dev/null: is not a regular file; --out takes a file name"
+    with pytest.raises(DataError, match="/dev/null: is not a regular file; refusing"):
+        atomic_write_text("/dev/null", "x")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert not list(Path("/dev").glob(".null.*"))

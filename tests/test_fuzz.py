@@ -480,25 +480,28 @@ class Reached(BaseException):
     """Raised instead of the expensive work (build, siting, map): the options passed."""
 
 
-def _paths(root: Path) -> list[str]:
+def _paths(root: Path) -> tuple[list[str], list[str]]:
+    """Paths for input options and for ``--out``, every one of them in ``root`` or never
+    written (copies of the shipped spec and rules: a generated ``--out`` may name any of the
+    output paths, and the test runs in ``root``, so ``-`` and ``""`` are in it too)."""
     afile = root / "afile"
     afile.write_text("hello", encoding="utf-8")
     (root / "adir").mkdir(exist_ok=True)
-    return [
+    spec, rules = root / SPEC_PATH.name, root / SITING_PATH.name
+    shutil.copy(SPEC_PATH, spec)
+    shutil.copy(SITING_PATH, rules)
+    outputs = [
         str(afile),
         str(root / "adir"),
         str(root / "nowhere" / "x"),
         str(afile / "under"),
-        str(root / "build"),
         str(root / "out.html"),
         str(root / "out.geojson"),
-        str(SPEC_PATH),
-        str(SITING_PATH),
-        "/dev/zero",
-        "/proc/x",
         "",
         "-",
     ]
+    inputs = [*outputs, str(root / "build"), str(spec), str(rules), "/dev/zero", "/proc/x"]
+    return inputs, outputs
 
 
 NUMBERS = (
@@ -517,15 +520,18 @@ WORDS = st.text(max_size=10) | st.sampled_from(
 )
 
 
-def _options(paths: list[str]) -> dict[str, list[tuple[str, st.SearchStrategy | None]]]:
+def _options(
+    paths: list[str], outputs: list[str]
+) -> dict[str, list[tuple[str, st.SearchStrategy | None]]]:
     path = st.sampled_from(paths)
+    out = st.sampled_from(outputs)
     common = [("--district", WORDS), ("--spec", path)]
     return {
-        "build": [*common, ("--out", path), ("--report", path)],
+        "build": [*common, ("--out", out), ("--report", path)],
         "export": [
             *common,
             ("--format", WORDS),
-            ("--out", path),
+            ("--out", out),
             ("--layer", WORDS),
             ("--crs", WORDS),
             ("--force", None),
@@ -533,7 +539,7 @@ def _options(paths: list[str]) -> dict[str, list[tuple[str, st.SearchStrategy | 
         ],
         "map": [
             *common,
-            ("--out", path),
+            ("--out", out),
             ("--basemap", WORDS),
             ("--layers-dir", path),
             ("--lang", WORDS),
@@ -550,12 +556,12 @@ def _options(paths: list[str]) -> dict[str, list[tuple[str, st.SearchStrategy | 
             ("--solver", WORDS),
             ("--no-fly", path),
             ("--config", path),
-            ("--out", path),
+            ("--out", out),
             ("--allow-parks", None),
             ("--json", None),
         ],
         "geocode": [("--json", None), ("--kind", WORDS), ("--district", WORDS)],
-        "diff": [("--out", path), ("--json", None), ("--spec", path), ("--district", WORDS)],
+        "diff": [("--out", out), ("--json", None), ("--spec", path), ("--district", WORDS)],
         "extract": [
             ("--json", None),
             ("--spec", path),
@@ -569,10 +575,10 @@ def _options(paths: list[str]) -> dict[str, list[tuple[str, st.SearchStrategy | 
 POSITIONAL = {"geocode": 1, "diff": 2, "extract": 1}
 
 
-def argv(paths: list[str]) -> st.SearchStrategy:
+def argv(paths: list[str], outputs: list[str]) -> st.SearchStrategy:
     """A command line: a subcommand, its positionals, some of its options with generated
     values, sometimes a stray token (the strategies built once)."""
-    options = _options(paths)
+    options = _options(paths, outputs)
     chosen = {c: st.lists(st.sampled_from(o), max_size=5) for c, o in options.items() if o}
     return _argv(sorted(options), st.sampled_from(paths) | WORDS, chosen)
 
@@ -616,7 +622,7 @@ def _tiny_build(folder: Path) -> None:
 
 CLI_ROOT = Path(tempfile.mkdtemp(prefix="planmap-fuzz-cli-"))
 atexit.register(shutil.rmtree, CLI_ROOT, ignore_errors=True)
-CLI_PATHS = _paths(CLI_ROOT)
+CLI_PATHS, CLI_OUTPUTS = _paths(CLI_ROOT)
 
 
 @pytest.fixture(scope="module")
@@ -630,7 +636,7 @@ def stubbed_cli(matcher):
     from planmap.commands import _common
     from planmap.commands import geocode as geocode_command
 
-    _tiny_build(Path(CLI_PATHS[4]))
+    _tiny_build(CLI_ROOT / "build")
     gazetteer = load_gazetteer()
     geocoder = geo.geocoder.Geocoder(gazetteer)
 
@@ -647,12 +653,15 @@ def stubbed_cli(matcher):
     patch.setattr(geo.geocoder, "Geocoder", lambda *a, **k: geocoder)
     patch.delenv("PLANMAP_ONLINE", raising=False)
     patch.delenv("PLANMAP_DEBUG", raising=False)
+    patch.chdir(CLI_ROOT)
+    shipped = {p: p.read_bytes() for p in (SPEC_PATH, SITING_PATH)}
     yield
+    assert {p: p.read_bytes() for p in shipped} == shipped  # nothing shipped was written
     patch.undo()
 
 
 @SETTINGS
-@given(args=argv(CLI_PATHS))
+@given(args=argv(CLI_PATHS, CLI_OUTPUTS))
 def test_fuzz_cli_options(stubbed_cli, args):
     from planmap.cli import main
 

@@ -152,6 +152,8 @@ def check_out(out: object, *, folder: bool, option: str = "--out") -> None:
         raise OptionError(f"{option} {out}: is a file; this command writes a folder")
     if not folder and path.is_dir():
         raise OptionError(f"{option} {out}: is a folder; {option} takes a file name")
+    if not folder and path.exists() and not path.is_file():  # /dev/null, a FIFO: never replaced
+        raise OptionError(f"{option} {out}: is not a regular file; {option} takes a file name")
     for parent in path.absolute().parents:
         if parent.exists():
             if not parent.is_dir():
