@@ -158,9 +158,12 @@ def _layer_rows(
     for fi, feat in enumerate(lay.features):
         row = _row(resolver.row(feat.place, f"layers[{li}].features[{fi}].place"), lay.name)
         if row["id"] in named:
+            first = lay.features[named[row["id"]]]
+            lost = f" (its note {first.note!r} is dropped)" if first.note else ""
             warnings.append(
                 f"{spec.filename}: layers[{li}].features[{fi}]: '{feat.place}' is the same "
-                f"place as features[{named[row['id']]}]; the later entry replaces it"
+                f"place ({row['id']}) as features[{named[row['id']]}] '{first.place}'; "
+                f"the later entry replaces the earlier one{lost}"
             )
         named[row["id"]] = fi
         if feat.status is not None:

@@ -28,6 +28,44 @@ __all__ = ["FeatureSpec", "LayerSpec", "Select", "Spec", "load_spec", "parse_spe
 
 #: table prefixes a GeoPackage (and SQLite) reserves
 RESERVED_PREFIXES = ("gpkg_", "rtree_", "sqlite_")
+#: file names Windows reserves for devices (``con.geojson`` cannot be created there)
+WINDOWS_DEVICES = frozenset(
+    {"con", "prn", "aux", "nul"} | {f"{d}{i}" for d in ("com", "lpt") for i in range(1, 10)}
+)
+
+
+def output_name_problem(name: str) -> str | None:
+    """What makes ``name`` unusable as a layer in some output, or None.
+
+    Checked once, here, against each writer's own rule: a GeoPackage table
+    (:func:`layers.export.gpkg.check_table_name`: ``gpkg_``, ``rtree_``, ``sqlite_``,
+    ``layer_styles``), a file name on every system (:func:`layers.export.shapefile.check_file_name`,
+    Windows device names), and a DXF layer with its longest status/precision suffix
+    (:func:`layers.export.dxf.check_layer_name`).
+    """
+    from geo.errors import DataError
+    from geo.model import Precision
+    from layers.export.dxf import cad_layer_name, check_layer_name
+    from layers.export.gpkg import check_table_name
+    from layers.export.shapefile import check_file_name
+
+    if name.startswith(RESERVED_PREFIXES):
+        return f"'{name}' starts with a prefix GeoPackage reserves ({', '.join(RESERVED_PREFIXES)})"
+    if name.lower() in WINDOWS_DEVICES:
+        return f"'{name}' is a device name on Windows and cannot name a file there"
+    longest = cad_layer_name(
+        name, Status.UNDER_CONSTRUCTION.value, max(Precision.values(), key=len)
+    )
+    for check, value in (
+        (check_table_name, name),
+        (check_file_name, name),
+        (check_layer_name, longest),
+    ):
+        try:
+            check(value)
+        except DataError as exc:
+            return str(exc).removeprefix(f"layer {value!r}: ")
+    return None
 
 
 class FeatureSpec(Frozen):
@@ -65,11 +103,10 @@ class LayerSpec(Frozen):
 
     @field_validator("name")
     @classmethod
-    def _not_reserved(cls, name: str) -> str:
-        if name.startswith(RESERVED_PREFIXES):
-            raise ValueError(
-                f"'{name}' starts with a prefix GeoPackage reserves ({', '.join(RESERVED_PREFIXES)})"
-            )
+    def _valid_in_every_output(cls, name: str) -> str:
+        problem = output_name_problem(name)
+        if problem:
+            raise ValueError(problem)
         return name
 
     @model_validator(mode="after")

@@ -140,7 +140,9 @@ def test_bad_options_list_the_valid_choices(built, tmp_path):
 
 def test_an_interrupted_write_leaves_the_previous_output_intact(built, tmp_path, monkeypatch):
     ex.write_build(built, tmp_path)
-    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    before = {
+        str(p.relative_to(tmp_path)): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()
+    }
     from layers.export import gpkg as gpkg_module
 
     real = gpkg_module._write_table
@@ -157,7 +159,9 @@ def test_an_interrupted_write_leaves_the_previous_output_intact(built, tmp_path,
     changed["ports"] = built["ports"].iloc[:1]
     with pytest.raises(KeyboardInterrupt):
         ex.write_build(changed, tmp_path)
-    after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    after = {
+        str(p.relative_to(tmp_path)): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()
+    }
     assert set(after) == set(before)  # no temporary files left behind
     assert after == before  # GeoJSON files too: nothing is renamed until all are written
     assert len(pyogrio.read_dataframe(tmp_path / "planmap.gpkg", layer="ports")) == 3

@@ -16,6 +16,7 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from geo.config import read_text
 from geo.errors import DataError, OptionError
 from geo.geometry import to_lonlat, to_metric
 from geo.model import FEATURE_COLUMNS, Kind, Precision, Status
@@ -24,6 +25,10 @@ from geo.siting.inputs import SitingArea, find_point, read_points
 from geo.siting.rules import SitingConfig
 
 __all__ = ["build_constraints", "read_no_fly"]
+
+
+#: no-fly files larger than this are refused (a district's zones are a few hundred kB)
+MAX_NO_FLY_BYTES = 64 * 1024 * 1024
 
 
 def read_no_fly(path: Path | str) -> gpd.GeoDataFrame:
@@ -37,12 +42,14 @@ def read_no_fly(path: Path | str) -> gpd.GeoDataFrame:
         ``precision`` that is not one of the vocabulary's.
     """
     path = Path(path)
+    # bounded (``/dev/zero`` is refused, not read forever), a folder or bad UTF-8 in one line
+    text = read_text(path, what="no-fly file", max_bytes=MAX_NO_FLY_BYTES)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such no-fly file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise DataError(f"{path}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise DataError(f"{path}: nested too deeply; not a GeoJSON file") from None
     if not isinstance(doc, dict):
         raise DataError(f"{path}: expected a GeoJSON object, got {type(doc).__name__}")
     crs = ((doc.get("crs") or {}).get("properties") or {}).get("name")

@@ -308,5 +308,5 @@ def load_config(
         path = record.siting_path
     path = Path(path)
     return load_model(
-        SitingConfig, path, what="siting rules", extra={"path": str(path)}, error=SpecError
+        SitingConfig, path, what="siting rules file", extra={"path": str(path)}, error=SpecError
     )

@@ -9,13 +9,25 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from geo.errors import DataError
+
 __all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text"]
 
 
 @contextlib.contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it over ``target`` on success only."""
+    """Yield a temporary path beside ``target``; rename it over ``target`` on success only.
+
+    Raises
+    ------
+    DataError
+        ``target`` exists and is not a regular file (a folder, ``/dev/null``, a FIFO): a
+        rename would replace it, so nothing is written.
+    """
     target = Path(target)
+    if target.exists() and not target.is_file():
+        what = "a folder" if target.is_dir() else "not a regular file"
+        raise DataError(f"{target}: is {what}; refusing to replace it with a file")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
         prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent

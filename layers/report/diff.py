@@ -76,7 +76,8 @@ def states_from_build(folder: str | Path) -> tuple[dict[str, PlaceState], bool]:
     Parameters
     ----------
     folder : str or Path
-        Output of ``planmap build``.
+        Output of ``planmap build`` (the layers its manifest lists, each checked), or a
+        folder of GeoJSON layers.
 
     Returns
     -------
@@ -88,8 +89,10 @@ def states_from_build(folder: str | Path) -> tuple[dict[str, PlaceState], bool]:
     DataError
         No GeoJSON in the folder, or a file that is not a FeatureCollection with ids.
     """
+    from layers.export.publish import build_layer_files
+
     folder = Path(folder)
-    files = sorted(folder.glob("*.geojson"))
+    files = build_layer_files(folder)  # a published build: the files its manifest names
     if not files:
         raise DataError(f"{folder}: no .geojson files (is it a `planmap build` folder?)")
     states: dict[str, PlaceState] = {}

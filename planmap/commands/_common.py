@@ -131,3 +131,62 @@ def json_for_terminal(doc: object) -> str:
     text = json.dumps(doc, ensure_ascii=False, indent=2)
     # outside strings JSON has only ASCII, so every such character is inside a string
     return _INVISIBLE_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+def check_out(out: object, *, folder: bool, option: str = "--out") -> None:
+    """Refuse an output path that cannot be written, before any work: a file where a folder
+    is written (or the reverse), or a path under a file.
+
+    Raises
+    ------
+    OptionError
+        One line naming the option and the path.
+    """
+    from pathlib import Path
+
+    from geo.errors import OptionError
+
+    if out is None:
+        return
+    path = Path(str(out))
+    if folder and path.exists() and not path.is_dir():
+        raise OptionError(f"{option} {out}: is a file; this command writes a folder")
+    if not folder and path.is_dir():
+        raise OptionError(f"{option} {out}: is a folder; {option} takes a file name")
+    if not folder and path.exists() and not path.is_file():  # /dev/null, a FIFO: never replaced
+        raise OptionError(f"{option} {out}: is not a regular file; {option} takes a file name")
+    for parent in path.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OptionError(f"{option} {out}: {parent} is a file, not a folder")
+            break
+
+
+def utf8_argument(value: str, what: str) -> str:
+    """``value`` if the command line gave it as UTF-8 text; else one line naming the argument
+    and the offset of the first bad byte (Python keeps such bytes as lone surrogates, which
+    cannot be printed or matched).
+
+    Raises
+    ------
+    OptionError
+    """
+    import os
+
+    from geo.errors import OptionError
+
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = os.fsencode(value)
+        try:
+            raw.decode("utf-8")
+            offset = 0
+        except UnicodeDecodeError as exc:
+            offset = exc.start
+        shown_value = raw.decode("utf-8", "backslashreplace")
+        raise OptionError(
+            f"{what} '{shown(shown_value)}': not UTF-8 text (byte {offset}); "
+            "set the terminal or the calling script to UTF-8"
+        ) from None
+    return value

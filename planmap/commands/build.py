@@ -9,6 +9,7 @@ from planmap.commands._common import (
     add_report,
     add_spec,
     build_from_args,
+    check_out,
     print_table,
     print_warnings,
 )
@@ -27,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from geo.model import Precision
     from layers.export import write_build
 
+    check_out(args.out, folder=True)
     layers = build_from_args(args)
     write_build(layers, args.out)
     rows = []

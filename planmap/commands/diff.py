@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import argparse
 
-from planmap.commands._common import district_and_gazetteer, json_for_terminal, print_table, shown
+from planmap.commands._common import (
+    check_out,
+    district_and_gazetteer,
+    json_for_terminal,
+    print_table,
+    shown,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from layers.export import write_geojson
     from layers.report.diff import COLUMNS, diff_paths
 
+    check_out(args.out, folder=False)
     gazetteer = layer_of = None
     if not Path(args.old).is_dir():  # reports: the district's gazetteer and layer names
         from layers.build import build_from_files

@@ -11,6 +11,7 @@ from planmap.commands._common import (
     add_report,
     add_spec,
     build_from_args,
+    check_out,
     print_warnings,
 )
 
@@ -43,10 +44,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from layers.export import export
-    from layers.export.formats import preflight
+    from layers.export.formats import FOLDER_FORMATS, preflight
 
     # a bad --crs or --out is reported before the layers are built
-    preflight(args.format, out=args.out, crs=args.crs, force=args.force)
+    fmt = preflight(args.format, out=args.out, crs=args.crs, force=args.force)
+    check_out(args.out, folder=fmt in FOLDER_FORMATS)
     layers = build_from_args(args)
     path = export(
         layers, fmt=args.format, out=args.out, names=args.layers, crs=args.crs, force=args.force

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from planmap.commands._common import add_district, add_report, add_spec, build_from_args
+from planmap.commands._common import (
+    add_district,
+    add_report,
+    add_spec,
+    build_from_args,
+    check_out,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from layers.map import basemap_info, make_map, page_html
     from layers.map.tiles import for_page, page_folder
 
+    check_out(args.out, folder=False)
     info = basemap_info(args.basemap)  # an unknown or broken basemap fails before the build
     if args.layers_dir:
         if args.report:

@@ -15,9 +15,10 @@ from geo import siting
 from geo.district import get_district
 from geo.geojson import geojson_text
 from geo.model import FEATURE_COLUMNS
+from geo.siting.constraints import read_no_fly
 from geo.siting.rules import LIMITS
 from layers.export import atomic_write_text
-from planmap.commands._common import add_district
+from planmap.commands._common import add_district, check_out
 
 STAGES = ["constraints", "candidates", "coverage matrix", "solving", "networks and outputs"]
 #: numeric options: (flag, argparse dest, field of the rules' [siting] table)
@@ -70,8 +71,10 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, dest) is not None:
             LIMITS[field].check(getattr(args, dest), name=flag)
     siting.Solver.get(args.solver)
+    check_out(args.out, folder=True)
     record = get_district(args.district)
     config = siting.load_config(args.config, district=record)
+    no_fly = read_no_fly(args.no_fly) if args.no_fly is not None else None
     bar = tqdm(total=len(STAGES), desc="planmap site", file=sys.stderr, leave=False)
 
     def progress(label: str) -> None:  # called as each stage starts
@@ -88,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
             demand_spacing_m=args.demand_spacing,
             solver=args.solver,
             time_limit_s=args.time_limit,
-            no_fly=args.no_fly,
+            no_fly=no_fly,
             allow_parks=args.allow_parks,
             progress=progress,
         )
