@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as c  # noqa: E402
+import _common as c
 
 APP = c.ROOT / "streamlit_app.py"
 STATUSES = ["existing", "under_construction", "planned", "proposed"]
@@ -117,25 +117,25 @@ def _measure(app_test, repeats: int) -> list[dict]:
             [cold],
             "s",
             note="AppTest: the first session's first run (spec built, map rendered)",
-        ),  # fmt: skip
+        ),
         c.figure(
             "app_first_run",
             first,
             "s",
             note="AppTest: a new session's first run, the server's caches warm",
-        ),  # fmt: skip
+        ),
         c.figure(
             "app_rerun_filter_cached",
             cached,
             "s",
             note="status filter toggled between two sets already shown",
-        ),  # fmt: skip
+        ),
         c.figure(
             "app_rerun_filter_new",
             new,
             "s",
             note="a status set not shown before: filter + map render",
-        ),  # fmt: skip
+        ),
         c.figure(
             "app_rerun_search",
             search,

@@ -40,9 +40,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as c  # noqa: E402
+import _common as c
 
-from planmap._chromium import free_port, stop, streamlit_command, wait_for_health  # noqa: E402
+from planmap._chromium import free_port, stop, streamlit_command, wait_for_health
 
 SESSIONS = 8
 UPLOADS = 4
@@ -73,7 +73,7 @@ def upload_file(folder: Path, seed: int, *, features: int = 1000, vertices: int 
     feats = []
     for i in range(features):
         x0, y0 = rng.uniform(114.05, 114.2), rng.uniform(22.52, 22.62)
-        steps = rng.normal(0, 2e-4, (vertices, 2)).cumsum(axis=0) + (x0, y0)
+        steps = rng.normal(0, 2e-4, (vertices, 2)).cumsum(axis=0) + (x0, y0)  # noqa: RUF005 - numpy broadcasting, not a tuple
         feats.append(
             {
                 "type": "Feature",

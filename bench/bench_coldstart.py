@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as c  # noqa: E402
+import _common as c
 
-from planmap._chromium import free_port, stop, streamlit_command, wait_for_health  # noqa: E402
+from planmap._chromium import free_port, stop, streamlit_command, wait_for_health
 
 APP = c.ROOT / "streamlit_app.py"
 _SCRIPT = (
@@ -121,7 +121,7 @@ def run(*, quick: bool = False, repeats: int | None = None) -> list[dict]:
                 times,
                 "s",
                 note="new Python process: import, build the shipped spec, standalone HTML",
-            )  # fmt: skip
+            )
         )
         name = "coldstart_app_to_map"
         reason = c.chromium_missing()
@@ -141,7 +141,7 @@ def run(*, quick: bool = False, repeats: int | None = None) -> list[dict]:
                 times,
                 "s",
                 note="spawn `streamlit run` → map iframe has Leaflet and the layers drawn",
-            )  # fmt: skip
+            )
         )
     return figures
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as c  # noqa: E402
-from bench_build import slope  # noqa: E402
+import _common as c
+from bench_build import slope
 
 COUNTS = (50, 200, 2000)
 PEER_COUNTS = (2, 4, 50, 200)  # 2, 4: the smoke test
@@ -74,7 +74,7 @@ def run(*, quick: bool = False, counts=COUNTS) -> list[dict]:
                     "s",
                     peer_name="pyogrio append per layer",
                     note=note,
-                )  # fmt: skip
+                )
             )
         else:
             figures.append(c.figure(f"gpkg_write_{n}_layers", ours, "s", note=note))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as c  # noqa: E402
+import _common as c
 
 PEER = "difflib.get_close_matches"
 SEED_LABELS = c.ROOT / "tests" / "fixtures" / "seed_labels.json"

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as c  # noqa: E402
+import _common as c
 
 N_FEATURES = 100_000
 #: the report's roads, drawn through these stations (as in tests/locate_files.py)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as c  # noqa: E402
+import _common as c
 
 
 def _layers():
@@ -75,7 +75,7 @@ def run(*, quick: bool = False) -> list[dict]:
             times,
             "s",
             note="`planmap sheet --out luohu.pdf` end to end: start, imports, build, sheet",
-        )  # fmt: skip
+        )
     )
     return figures
 

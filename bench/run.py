@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import _common as c  # noqa: E402
+import _common as c
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results.json"

@@ -94,10 +94,7 @@ def _document(text: str, *, name: str, fmt: str) -> Any:
     if not _depth_ok(text):
         raise DataError(f"{name}: nested too deeply (more than {MAX_DEPTH} levels)")
     try:
-        if fmt == "json":
-            doc = json.loads(text)
-        else:
-            doc = tomllib.loads(text)
+        doc = json.loads(text) if fmt == "json" else tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DataError(f"{name}: not valid TOML: {exc}") from None
     except json.JSONDecodeError as exc:

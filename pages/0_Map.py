@@ -268,20 +268,19 @@ if build_warnings:
 
 missing = ad.unlocated_table(shown)
 map_col, side_col = st.columns([4, 1])
-with map_col:
-    with st.spinner("Drawing the map…"):
-        m = _map(
-            src, names, statuses, basemap, lang, highlight, not missing.empty, ad.basemaps_version()
-        )
-        # st_folium renames the elements of the map it renders, and a renamed map renders
-        # broken the next time: hand it a copy of the cached one, never the cached one
-        out = st_folium(
-            copy.deepcopy(m),
-            key=MAP_KEY,
-            height=680,
-            use_container_width=True,
-            returned_objects=["last_active_drawing"],
-        )
+with map_col, st.spinner("Drawing the map…"):
+    m = _map(
+        src, names, statuses, basemap, lang, highlight, not missing.empty, ad.basemaps_version()
+    )
+    # st_folium renames the elements of the map it renders, and a renamed map renders
+    # broken the next time: hand it a copy of the cached one, never the cached one
+    out = st_folium(
+        copy.deepcopy(m),
+        key=MAP_KEY,
+        height=680,
+        use_container_width=True,
+        returned_objects=["last_active_drawing"],
+    )
 with side_col:
     places = ad.place_summary(shown)
     st.markdown(f"**地图上 On the map: {places.drawn} of {places.total} places**")

@@ -9,6 +9,7 @@ them (``罗沙路``, not ``罗沙路改扩建``), with the traps the issue lists
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -56,7 +57,7 @@ def road_frame(roads: dict[str, list[str]] | None = None) -> gpd.GeoDataFrame:
         xy = [where[s] for s in route]
         if name in SEGMENTED:
             pieces = []
-            for a, b in zip(xy, xy[1:], strict=False):
+            for a, b in itertools.pairwise(xy):
                 mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
                 pieces += [LineString([a, mid]), LineString([mid, b])]
         else:
@@ -172,7 +173,7 @@ def write_dxf(folder: Path, roads: dict[str, list[str]] | None = None) -> Path:
     out += ["9", "$DWGCODEPAGE", "3", "ANSI_936", "0", "ENDSEC", "0", "SECTION", "2", "ENTITIES"]
     for name, geom in zip(frame["DLMC"].str.strip(), frame.geometry, strict=True):
         xy = list(geom.coords)
-        for (x1, y1), (x2, y2) in zip(xy, xy[1:], strict=False):
+        for (x1, y1), (x2, y2) in itertools.pairwise(xy):
             out += ["0", "LINE", "8", name, "10", f"{x1:.3f}", "20", f"{y1:.3f}", "30", "0"]
             out += ["11", f"{x2:.3f}", "21", f"{y2:.3f}", "31", "0"]
     out += ["0", "ENDSEC", "0", "EOF"]

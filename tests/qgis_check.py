@@ -20,10 +20,11 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from qgis.core import (  # noqa: E402
+from qgis.core import (
     QgsApplication,
     QgsCoordinateTransform,
     QgsLayerTreeGroup,
@@ -34,8 +35,8 @@ from qgis.core import (  # noqa: E402
     QgsVectorLayer,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QSize  # noqa: E402
-from qgis.PyQt.QtGui import QColor  # noqa: E402
+from qgis.PyQt.QtCore import QSize
+from qgis.PyQt.QtGui import QColor
 
 
 def _colour(c: QColor) -> list[int]:
@@ -117,7 +118,7 @@ def _tree(group) -> list:
 
 
 def main(request_path: str) -> int:
-    request = json.loads(open(request_path, encoding="utf-8").read())
+    request = json.loads(Path(request_path).read_text(encoding="utf-8"))
     app = QgsApplication([], False)
     app.initQgis()
     report: dict = {"qgis": app.applicationVersion() if hasattr(app, "applicationVersion") else ""}

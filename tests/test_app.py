@@ -68,7 +68,8 @@ def _feature(props: dict, geom=None) -> dict:
 def test_search_finds_the_port_in_every_script(searcher, query):
     hits = searcher.search(query)
     assert hits[0].id == LIANTANG
-    assert hits[0].on_map and hits[0].layer == "ports"
+    assert hits[0].on_map
+    assert hits[0].layer == "ports"
 
 
 def test_search_keeps_the_station_as_a_second_choice(searcher):
@@ -81,7 +82,8 @@ def test_search_tells_unlocated_places(searcher, view):
     missing = app.unlocated_table(view)
     name = missing["name"].iloc[0]
     hit = searcher.search(name)[0]
-    assert hit.name == name and not hit.on_map
+    assert hit.name == name
+    assert not hit.on_map
 
 
 def test_filter_layers_and_statuses(view):
@@ -172,7 +174,8 @@ def test_empty_geometry_is_unlocated_and_exports(tmp_path):
         ),
         name="e.geojson",
     )
-    assert frame.geometry.iloc[0] is None and frame["precision"].iloc[0] == "unlocated"
+    assert frame.geometry.iloc[0] is None
+    assert frame["precision"].iloc[0] == "unlocated"
     layers = {"uploaded": frame}
     assert b"\xe7\xa9\xba" in app.csv_bytes(layers)  # 空
     assert len(json.loads(app.geojson_bytes(layers))["features"]) == 2
@@ -202,17 +205,21 @@ def test_drawing_on_amap_is_stored_in_wgs84(view, user_dir):
     glon, glat = wgs84_to_gcj02(lon, lat)
     drawing = {"type": "Feature", "properties": {}, "geometry": mapping(Point(glon, glat))}
     geom = app.drawing_geometry(drawing, basemap="amap")
-    assert abs(geom.x - lon) < 1e-7 and abs(geom.y - lat) < 1e-7
+    assert abs(geom.x - lon) < 1e-7
+    assert abs(geom.y - lat) < 1e-7
     assert app.drawing_geometry(drawing, basemap="none").equals(Point(glon, glat))
 
     app.save_drawing(fid, drawing, note="from the site visit", basemap="amap")
     (feat,) = UserStore(user_dir / "planmap_user.gpkg").locations().itertuples()
-    assert feat.id == fid and feat.source == "user" and feat.precision == "approximate"
+    assert feat.id == fid
+    assert feat.source == "user"
+    assert feat.precision == "approximate"
     assert [feat.geometry.x, feat.geometry.y] == pytest.approx([lon, lat], abs=1e-6)
 
     rebuilt = app.build_view()  # PLANMAP_USER_DIR: the override is merged
     table = app.feature_table(rebuilt).set_index("id")
-    assert table.at[fid, "on_map"] and table.at[fid, "source"] == "user"
+    assert table.at[fid, "on_map"]
+    assert table.at[fid, "source"] == "user"
     assert "from the site visit" in table.at[fid, "note"]
     exported = json.loads(app.geojson_bytes(rebuilt))  # and the export carries it
     (mine,) = [f for f in exported["features"] if f["properties"]["id"] == fid]
@@ -230,7 +237,8 @@ def test_nothing_drawn_is_a_clear_error():
 def test_downloads(view, tmp_path):
     shown = app.filter_layers(view, names=["ports", "metro_stations"])
     doc = json.loads(app.geojson_bytes(shown))
-    assert doc["type"] == "FeatureCollection" and "crs" not in doc
+    assert doc["type"] == "FeatureCollection"
+    assert "crs" not in doc
     assert len(doc["features"]) == len(shown["ports"]) + len(shown["metro_stations"])
     one = json.loads(app.geojson_bytes(shown, ["ports"]))
     assert {f["properties"]["layer"] for f in one["features"]} == {"ports"}
@@ -243,7 +251,8 @@ def test_downloads(view, tmp_path):
     data = app.csv_bytes(shown)
     assert data.startswith(b"\xef\xbb\xbf")
     table = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
-    assert LIANTANG in set(table["id"]) and {"lon", "lat", "wkt"} <= set(table.columns)
+    assert LIANTANG in set(table["id"])
+    assert {"lon", "lat", "wkt"} <= set(table.columns)
 
 
 def test_md_escapes_what_markdown_would_act_on():
@@ -253,14 +262,17 @@ def test_md_escapes_what_markdown_would_act_on():
     # every ASCII punctuation mark comes escaped by a backslash
     assert re.fullmatch(r"(?:\\[!-/:-@\[-`{-~]|[^!-/:-@\[-`{-~])*", escaped)
     assert not re.fullmatch(r"(?:\\[!-/:-@\[-`{-~]|[^!-/:-@\[-`{-~])*", hostile)
-    assert "\\<img" in escaped and "\\!\\[i\\]" in escaped and "\\:red\\[" in escaped
+    assert "\\<img" in escaped
+    assert "\\!\\[i\\]" in escaped
+    assert "\\:red\\[" in escaped
     assert app.md("莲塘口岸 Liantang") == "莲塘口岸 Liantang"
 
 
 def test_standalone_html_has_no_remote_links(view):
     html = app.map_html(app.filter_layers(view, names=["ports"])).decode()
     assets.assert_no_cdn(html)
-    assert "data:text/javascript" in html and "/app/static/" not in html
+    assert "data:text/javascript" in html
+    assert "/app/static/" not in html
 
 
 def test_app_map_uses_local_assets_and_drawing_tools(view):
@@ -307,7 +319,8 @@ def test_page_runs_and_the_map_is_offline(user_dir):
     assert not at.error
     args = _map_args(at)
     links = args["js_links"] + args["css_links"]
-    assert links and all(u.startswith("/app/static/vendor/") for u in links)
+    assert links
+    assert all(u.startswith("/app/static/vendor/") for u in links)
     for url in links:  # every link is a file Streamlit will serve from ./static
         assert (ROOT / "static" / url.removeprefix("/app/static/")).is_file(), url
     page = args["header"] + args["html"] + args["script"]
@@ -333,7 +346,8 @@ def test_filters_change_the_table():
     assert set(planned["status"]) <= {"planned", "proposed"}
     assert len(planned) < len(ports)
     script = _map_args(at)["script"]
-    assert "Ports" in script and "Metro stations" not in script
+    assert "Ports" in script
+    assert "Metro stations" not in script
 
 
 @pytest.mark.parametrize("query", ["蓮塘口岸", "Liantang Port", "lian tang kou an"])
@@ -374,8 +388,10 @@ def test_bad_upload_is_one_line_error(name, data, message):
     at.file_uploader(key="upload").upload(name, data).run()
     _ok(at)
     errors = [_plain(e.value) for e in at.error]
-    assert len(errors) == 1 and message in errors[0]
-    assert "\n" not in errors[0] and "Traceback" not in errors[0]
+    assert len(errors) == 1
+    assert message in errors[0]
+    assert "\n" not in errors[0]
+    assert "Traceback" not in errors[0]
     assert _map_args(at)["script"]  # the shipped map is still shown
 
 
@@ -406,7 +422,8 @@ def test_good_geojson_upload_is_shown_and_searchable():
     assert XSS in set(table["name"])
     script = _map_args(at)["script"]
     # the name is in the map's data, but only escaped (&lt;img …, itself JSON-escaped)
-    assert "onerror=alert(1)" in script and XSS not in script
+    assert "onerror=alert(1)" in script
+    assert XSS not in script
     at.text_input(key="search").input(XSS).run()
     _ok(at)
     assert re.search(r'highlight:\s*"test\.xss"', _map_args(at)["script"])

@@ -213,7 +213,8 @@ def test_map_draws_offline_with_legend(session, expected_counts):
     session.shot("app_offline.png")
     assert session.seconds_to_map < 20
     assert session.blocked == [], session.blocked
-    assert session.errors == [] and session.dialogs == []
+    assert session.errors == []
+    assert session.dialogs == []
 
 
 def test_search_moves_the_map(session):
@@ -233,9 +234,11 @@ def test_search_moves_the_map(session):
     assert abs(after[0] - before[0]) + abs(after[1] - before[1]) > 0.005
     assert zoom >= 14
     # the port is in view, near the centre
-    assert abs(after[0] - 22.55) < 0.05 and abs(after[1] - 114.17) < 0.05
+    assert abs(after[0] - 22.55) < 0.05
+    assert abs(after[1] - 114.17) < 0.05
     session.shot("app_search_liantang.png")
-    assert session.blocked == [] and session.errors == []
+    assert session.blocked == []
+    assert session.errors == []
 
 
 def test_pan_and_zoom_do_not_rerun(session):
@@ -257,7 +260,8 @@ def test_pan_and_zoom_do_not_rerun(session):
     page.mouse.click(x, y)
     page.wait_for_timeout(1500)
     assert len(session.sent) > before
-    assert session.blocked == [] and session.errors == []
+    assert session.blocked == []
+    assert session.errors == []
 
 
 def test_download_is_geojson(session):
@@ -268,13 +272,15 @@ def test_download_is_geojson(session):
     assert doc["type"] == "FeatureCollection"
     assert "crs" not in doc
     ids = {f["properties"]["id"] for f in doc["features"]}
-    assert "port.liantang" in ids and len(ids) == len(doc["features"]) > 50
+    assert "port.liantang" in ids
+    assert len(ids) == len(doc["features"]) > 50
     lons = [
         f["geometry"]["coordinates"][0]
         for f in doc["features"]
         if f["geometry"] and f["geometry"]["type"] == "Point"
     ]
-    assert lons and all(113.5 < x < 114.7 for x in lons)
+    assert lons
+    assert all(113.5 < x < 114.7 for x in lons)
     assert session.blocked == []
 
 
@@ -344,7 +350,9 @@ def test_hostile_name_shows_as_text(session, tmp_path):
     assert f"Selected: {XSS}" in caption.inner_text()
     assert session.page.locator("img[src='x']").count() == 0
     session.page.wait_for_timeout(500)
-    assert session.dialogs == [] and session.errors == [] and session.blocked == []
+    assert session.dialogs == []
+    assert session.errors == []
+    assert session.blocked == []
 
 
 def test_amap_basemap_shifts_features_and_fails_soft_offline(session, expected_counts):
@@ -370,7 +378,8 @@ def test_amap_basemap_shifts_features_and_fails_soft_offline(session, expected_c
     assert abs(drawn[0] - port.x) > 0.003  # really shifted (about 600 m)
     session.page.wait_for_timeout(500)
     session.shot("app_amap_offline.png")
-    assert session.blocked and all("autonavi.com" in u for u in session.blocked)
+    assert session.blocked
+    assert all("autonavi.com" in u for u in session.blocked)
     assert session.errors == []
 
 
@@ -380,14 +389,16 @@ def test_english_labels_and_table(session):
         "document.querySelector('.leaflet-map-pane').innerText.includes('Luohu District')"
     )
     names = frame.locator(".leaflet-map-pane").inner_text()
-    assert "Liantang Port" in names and "莲塘口岸" not in names
+    assert "Liantang Port" in names
+    assert "莲塘口岸" not in names
     session.shot("app_english.png")
     button = session.page.get_by_role("button", name="GeoJSON (all)")
     button.scroll_into_view_if_needed()
     session.page.wait_for_timeout(400)
     session.page.screenshot(path=str(SHOTS / "app_table_downloads.png"))
     assert session.page.get_by_text(re.compile(r"Features shown \(\d+\)")).is_visible()
-    assert session.blocked == [] and session.errors == []
+    assert session.blocked == []
+    assert session.errors == []
 
 
 def test_planner_locates_a_place_by_drawing_it(session, user_dir, expected_counts):
@@ -427,7 +438,10 @@ def test_planner_locates_a_place_by_drawing_it(session, user_dir, expected_count
     assert feat.source == "user"
     assert "Qingshuihe depot" in feat.note
     lon, lat = feat.geometry.x, feat.geometry.y
-    assert 113.9 < lon < 114.4 and 22.4 < lat < 22.8
+    assert 113.9 < lon < 114.4
+    assert 22.4 < lat < 22.8
     assert page.get_by_text("Saved the location of").is_visible()
     session.shot("app_saved_override.png")
-    assert session.blocked == [] and session.errors == [] and session.dialogs == []
+    assert session.blocked == []
+    assert session.errors == []
+    assert session.dialogs == []

@@ -108,7 +108,8 @@ def _assert_map_with_one_warning(at: AppTest, folder: Path, file: str, message: 
     assert len(warnings) == 1, warnings
     assert str(folder / file) in warnings[0] or f" {file}:" in warnings[0], warnings[0]
     assert re.search(message, warnings[0]), warnings[0]
-    assert "\n" not in warnings[0] and "Traceback" not in warnings[0]
+    assert "\n" not in warnings[0]
+    assert "Traceback" not in warnings[0]
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -138,7 +139,8 @@ def test_a_fixed_store_is_seen_on_the_next_run(user_dir):
     assert len(at.warning) == 1
     os.remove(user_dir / STORE_NAME)
     at.run()
-    assert not at.warning and not at.exception
+    assert not at.warning
+    assert not at.exception
 
 
 def test_a_good_store_gives_no_warning(user_dir):
@@ -148,4 +150,6 @@ def test_a_good_store_gives_no_warning(user_dir):
 
     UserStore(user_dir / STORE_NAME).save(Location("zone.test", Point(114.12, 22.55)))
     at = _run()
-    assert not at.warning and not at.exception and not at.error
+    assert not at.warning
+    assert not at.exception
+    assert not at.error

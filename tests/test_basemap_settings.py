@@ -53,7 +53,9 @@ def test_a_good_file(tmp_path):
 
 def test_a_missing_file_is_empty_settings(tmp_path):
     settings = load_settings(tmp_path / "none.toml")
-    assert not settings.mbtiles and not settings.xyz and settings.tianditu is None
+    assert not settings.mbtiles
+    assert not settings.xyz
+    assert settings.tianditu is None
 
 
 def test_the_path_comes_from_the_user_folder_or_the_environment(tmp_path, monkeypatch):
@@ -122,7 +124,8 @@ def test_a_bad_entry_is_one_line_naming_file_and_key(tmp_path, line, message):
 def test_more_mistakes(tmp_path, text, message):
     with pytest.raises(DataError, match=message) as info:
         load_settings(_write(tmp_path, text))
-    assert str(info.value).startswith("basemaps.toml: ") and "\n" not in str(info.value)
+    assert str(info.value).startswith("basemaps.toml: ")
+    assert "\n" not in str(info.value)
 
 
 def test_check_tile_url_accepts_file_and_tms():
@@ -144,7 +147,8 @@ def test_add_keeps_the_planners_own_lines_and_replaces_its_entry(tmp_path):
     assert settings.mbtiles["luohu"].attribution == entry.attribution  # escaped for TOML
     # a relative file is relative to the settings file's folder
     assert settings.mbtiles_path("second") == tmp_path / "rel" / "second.mbtiles"
-    assert remove_mbtiles("luohu", path) and not remove_mbtiles("luohu", path)
+    assert remove_mbtiles("luohu", path)
+    assert not remove_mbtiles("luohu", path)
     assert set(load_settings(path).mbtiles) == {"second"}
     assert set(load_settings(path).xyz) == {"intranet", "wmts"}
 
@@ -157,7 +161,7 @@ def test_control_characters_are_refused_in_text():
 def test_add_refuses_to_write_a_broken_file(tmp_path):
     path = _write(tmp_path, '[xyz.a]\nurl = "ftp://h/{z}/{x}/{y}"\n')
     before = path.read_text(encoding="utf-8")
-    with pytest.raises(DataError, match="basemaps.toml: xyz.a"):
+    with pytest.raises(DataError, match=r"basemaps.toml: xyz.a"):
         upsert_mbtiles("luohu", MBTilesEntry(file="/x.mbtiles"), path)
     assert path.read_text(encoding="utf-8") == before
     with pytest.raises(DataError, match="must be lower-case"):

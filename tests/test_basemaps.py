@@ -71,7 +71,8 @@ def test_configured_basemaps_follow_the_built_ins(user, added):
     assert set(names[6:]) == {NAME, "intranet"}
     info = basemap_info(NAME)
     assert (info.kind, info.datum, info.online) == ("mbtiles", "wgs84", False)
-    assert info.tiles["min_native_zoom"] == 12 and info.tiles["max_native_zoom"] == 13
+    assert info.tiles["min_native_zoom"] == 12
+    assert info.tiles["max_native_zoom"] == 13
     with pytest.raises(OptionError, match=f"not one of: context, none, .*{NAME}"):
         basemap_info("google")
 
@@ -97,14 +98,16 @@ def test_builtin_attribution_shows_the_copyright_sign_once_escaped():
 def test_tianditu_needs_a_key(user, monkeypatch):
     assert not any(n.startswith("tianditu") for n in basemaps())
     (note,) = [n for n in basemap_notes() if "天地图" in n]
-    assert "TIANDITU_TK" in note and "not offered" in note
+    assert "TIANDITU_TK" in note
+    assert "not offered" in note
     with pytest.raises(OptionError, match="no tk key"):
         basemap_info("tianditu_vec")
     monkeypatch.setenv("TIANDITU_TK", "0123456789abcdef0123456789abcdef")
     assert {"tianditu_vec", "tianditu_img"} <= set(basemaps())
     m = make_map(layer_set(luohu_layers()), basemap="tianditu_img")
     base, notes = _tile_layers(m)
-    assert "/img_w/wmts?" in base.tiles and "/cia_w/wmts?" in notes.tiles
+    assert "/img_w/wmts?" in base.tiles
+    assert "/cia_w/wmts?" in notes.tiles
     assert "TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=0123456789abcdef" in base.tiles
     assert base.options["subdomains"] == "01234567"
     # CGCS2000 is drawn as WGS-84: nothing shifted
@@ -124,19 +127,22 @@ def test_the_app_serves_prepared_tiles_from_static(user, added, mbtiles):
     from layers import app
 
     folder = app_folder(NAME, mbtiles)
-    assert folder.parent == APP_TILES_DIR and (folder / "tiles.json").is_file()
+    assert folder.parent == APP_TILES_DIR
+    assert (folder / "tiles.json").is_file()
     assert (folder / "13" / "6693" / "3568.png").read_bytes() == png_tile(13, 6693, 3568)
     info = for_app(basemap_info(NAME))
     assert info.tiles["tiles"] == f"/app/static/tiles/{folder.name}/{{z}}/{{x}}/{{y}}.png"
     labels, notes = app.basemap_options()
-    assert labels[NAME].startswith(NAME) and not any(NAME in n for n in notes)
+    assert labels[NAME].startswith(NAME)
+    assert not any(NAME in n for n in notes)
     html = page_html(app.planning_map(layer_set(luohu_layers()), basemap=NAME))
     assert f"/app/static/tiles/{folder.name}/" in html
     assert_no_cdn(html)
     # a changed file is a new folder: the app no longer offers the old tiles until re-added
     os.utime(mbtiles, ns=(1, 1))
     labels, notes = app.basemap_options()
-    assert NAME not in labels and any("planmap basemap add" in n for n in notes)
+    assert NAME not in labels
+    assert any("planmap basemap add" in n for n in notes)
 
 
 def test_the_app_download_is_a_zip_with_the_tiles(user, added):
@@ -221,7 +227,8 @@ def test_a_broken_settings_file_is_one_line_for_the_cli_and_a_note_in_the_app(us
         "http, https, file (+2 more)"
     )
     labels, notes = app.basemap_options()
-    assert list(labels) == list(app.BASEMAPS) and notes[0].startswith("basemap settings not read")
+    assert list(labels) == list(app.BASEMAPS)
+    assert notes[0].startswith("basemap settings not read")
     assert basemap_info("osm").name == "osm"  # built-ins never read the settings
 
 
@@ -250,5 +257,6 @@ def test_planmap_map_with_tianditu_says_the_page_holds_the_key(user, tmp_path, c
     args = ["map", "--out", str(out), "--layers-dir", str(tmp_path / "layers")]
     assert main([*args, "--basemap", "tianditu_vec"]) == 0
     printed = capsys.readouterr().out
-    assert "needs the network" in printed and "holds your 天地图 key" in printed
+    assert "needs the network" in printed
+    assert "holds your 天地图 key" in printed
     assert_no_cdn(out.read_text(encoding="utf-8"), allow_tiles=True)

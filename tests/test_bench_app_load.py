@@ -8,10 +8,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
-import bench_app_load  # noqa: E402
-import run as bench_run  # noqa: E402
+import bench_app_load
+import run as bench_run
 
-from layers import app  # noqa: E402
+from layers import app
 
 
 def test_the_section_is_registered():
@@ -27,5 +27,6 @@ def test_the_upload_files_are_distinct_and_within_the_app_limits(tmp_path):
     b = bench_app_load.upload_file(tmp_path, 2, features=50)
     assert a.read_bytes() != b.read_bytes()
     frame = app.read_geojson_layer(a.read_bytes(), name=a.name)
-    assert len(frame) == 50 and frame.geometry.notna().all()
+    assert len(frame) == 50
+    assert frame.geometry.notna().all()
     assert set(frame.geometry.geom_type) == {"LineString"}

@@ -34,13 +34,16 @@ def luohu():
 
 def _check(figures: list[dict]) -> dict[str, dict]:
     for f in figures:
-        assert FIGURE_KEYS <= set(f), f
+        assert set(f) >= FIGURE_KEYS, f
         if f.get("missing"):
-            assert f["median"] is None and f["n"] == 0
+            assert f["median"] is None
+            assert f["n"] == 0
             continue
-        assert f["n"] >= 1 and f["median"] is not None and f["median"] >= 0
+        assert f["n"] >= 1
+        assert f["median"] is not None
+        assert f["median"] >= 0
         if "peer" in f:
-            assert PEER_KEYS <= set(f)
+            assert set(f) >= PEER_KEYS
             assert math.isclose(f["ratio"], f["median"] / f["peer_median"])
     return {f["name"]: f for f in figures}
 
@@ -58,7 +61,8 @@ def test_comparison_is_ours_over_peer_medians():
         "ratio": 2.0 / 6.0,
     }
     a, b = c.interleaved(lambda: 1.0, lambda: 2.0, 3)
-    assert a == [1.0] * 3 and b == [2.0] * 3
+    assert a == [1.0] * 3
+    assert b == [2.0] * 3
     assert c.missing("y", "s", "why")["missing"] == "why"
     assert "| x | 2.00 s | 3 | p | 6.00 s | 0.33 |" in c.table([f])
 
@@ -66,7 +70,8 @@ def test_comparison_is_ours_over_peer_medians():
 def test_translate_each_moves_each_geometry_and_keeps_none():
     geoms = np.array([shapely.Point(0, 0), None, shapely.LineString([(0, 0), (1, 1)])])
     out = c.translate_each(geoms, np.array([1.0, 5.0, 2.0]), np.array([0.0, 5.0, -1.0]))
-    assert out[0].equals(shapely.Point(1, 0)) and out[1] is None
+    assert out[0].equals(shapely.Point(1, 0))
+    assert out[1] is None
     assert out[2].equals(shapely.LineString([(2, -1), (3, 0)]))
     assert geoms[0].equals(shapely.Point(0, 0))  # the input is kept
 
@@ -77,7 +82,8 @@ def test_scale_layers_copies_with_unique_ids_inside_shenzhen(luohu):
     x0, y0, x1, y1 = c.SHENZHEN_BBOX
     for name, gdf in luohu.items():
         big = scaled[name]
-        assert len(big) == 3 * len(gdf) and big["id"].is_unique
+        assert len(big) == 3 * len(gdf)
+        assert big["id"].is_unique
         copies = big.geometry.iloc[len(gdf) :].dropna()
         points = copies[copies.geom_type == "Point"]
         assert ((points.x >= x0) & (points.x <= x1) & (points.y >= y0) & (points.y <= y1)).all()
@@ -99,7 +105,8 @@ def test_scaled_spec_names_every_copy():
 
     gaz, spec = load_gazetteer(), load_spec(default_spec())
     big, copies = c.scale_gazetteer(gaz, 2)
-    assert big["id"].is_unique and len(big) == 2 * len(gaz) - 1
+    assert big["id"].is_unique
+    assert len(big) == 2 * len(gaz) - 1
     built = build_layers(c.scale_spec(spec, big, copies), big)
     one = build_layers(spec, gaz)
     assert built["ports"]["id"].tolist() == [
@@ -115,7 +122,8 @@ def test_geocode_throughput_structure():
     figures = _check(bench_geocode.run(repeats=1, gaz=gaz))
     for name in ("exact", "alias", "fuzzy", "seed"):
         f = figures[f"geocode_{name}_vs_difflib"]
-        assert f["unit"] == "names/s" and f["peer"] == bench_geocode.PEER
+        assert f["unit"] == "names/s"
+        assert f["peer"] == bench_geocode.PEER
     assert "correct: ours" in figures["geocode_seed_vs_difflib"]["note"]
     assert figures["geocode_seed_total_vs_difflib"]["unit"] == "s"
     scan = bench_geocode.DifflibScan(gaz)
@@ -125,13 +133,15 @@ def test_geocode_throughput_structure():
 def test_map_comparison_at_1x_without_browser(luohu):
     figures = _check(bench_map.run(factors=(1,), repeats=1, browser=False, base=luohu))
     size = figures["map_bytes_vs_explore_1x"]
-    assert size["unit"] == "bytes" and size["peer"] == "GeoDataFrame.explore()"
+    assert size["unit"] == "bytes"
+    assert size["peer"] == "GeoDataFrame.explore()"
     assert figures["map_vs_explore_1x"]["missing"]
     frame = bench_map.drawable_frame(luohu)
     names = ("matplotlib", "matplotlib.pyplot", "matplotlib.colors", "mapclassify")
     before = {n: sys.modules.get(n) for n in names}
     html = bench_map.explore_html(frame)
-    assert 'src="vendor/leaflet-1.9.4/leaflet.js"' in html and "cdn.jsdelivr" not in html
+    assert 'src="vendor/leaflet-1.9.4/leaflet.js"' in html
+    assert "cdn.jsdelivr" not in html
     # the stand-ins for explore()'s imports are gone again; real modules loaded before stay
     assert {n: sys.modules.get(n) for n in names} == before
 
@@ -148,7 +158,8 @@ def test_targets_and_performance_page():
     assert verdicts["build time grows linearly (exponent ≤ 1.15)"] == "met (1.02)"
     info = {k: "?" for k in ("nproc", "cpu", "ram", "python", "chromium", "platform")}
     page = bench_run.performance_md(figures, info, quick=True)
-    assert page.startswith(bench_run._MARK_START) and page.endswith(bench_run._MARK_END)
+    assert page.startswith(bench_run._MARK_START)
+    assert page.endswith(bench_run._MARK_END)
     assert "missing: no browser" in page
 
 
@@ -197,18 +208,22 @@ def test_labels_are_one_array_and_start_hidden_beyond_the_cap(luohu):
     labels = [mk for mk in group._children.values() if isinstance(mk, _labels.LabelMarker)]
     assert len(group.rows) == len(labels) > 0  # markers stay inspectable
     html = m.get_root().render()
-    assert group.show and f"{group.get_name()}.addTo(" in html
-    assert html.count("L.divIcon(") == 1 and html.count("L.marker(") == 1  # one loop
+    assert group.show
+    assert f"{group.get_name()}.addTo(" in html
+    assert html.count("L.divIcon(") == 1
+    assert html.count("L.marker(") == 1
     # streamlit-folium writes each element's script itself: the same one loop, and shown
     from streamlit_folium import generate_leaflet_string
 
     js = generate_leaflet_string(m)
-    assert js.count("L.divIcon(") == 1 and js.count("L.marker(") == 1
+    assert js.count("L.divIcon(") == 1
+    assert js.count("L.marker(") == 1
     assert re.search(r"feature_group_div_\d+\.addTo\(", js.split("L.divIcon(")[1])
     big = c.scale_layers(luohu, 1 + render.MAX_LABELS_SHOWN // len(group.rows))
     m, group = labels_of(big)
     html = m.get_root().render()
-    assert not group.show and f"{group.get_name()}.addTo(" not in html
+    assert not group.show
+    assert f"{group.get_name()}.addTo(" not in html
     assert 'group.once("add", fill)' in html  # its markers are made when first switched on
 
 
@@ -239,5 +254,6 @@ def test_big_layers_are_packed_not_inline_geojson(luohu):
                     len(shapely.get_coordinates(shapely.geometry.shape(f["geometry"])))
                     for f in gj.data["features"]
                 )
-    assert "L.geoJson(null" in html and '"coordinates"' not in html
+    assert "L.geoJson(null" in html
+    assert '"coordinates"' not in html
     assert len(html.encode()) < 200_000 + 8 * vertices

@@ -60,9 +60,11 @@ def test_structure_has_one_axis_two_belts_three_clusters_all_schematic(built):
 def test_unlocated_places_stay_listed_never_faked(built):
     roads = built["roads"]
     assert len(roads) == 11
-    assert roads.geometry.isna().all() and (roads["precision"] == "unlocated").all()
+    assert roads.geometry.isna().all()
+    assert (roads["precision"] == "unlocated").all()
     table = unlocated(built)
-    assert "玛雅城" in set(table["name"]) and "罗湖口岸" not in set(table["name"])
+    assert "玛雅城" in set(table["name"])
+    assert "罗湖口岸" not in set(table["name"])
 
 
 def test_spec_status_overrides_the_gazetteer(built):
@@ -76,7 +78,8 @@ def test_spec_status_overrides_the_gazetteer(built):
 def test_metro_stations_are_those_in_or_on_the_edge_of_the_district(built):
     st = built["metro_stations"].set_index("name")
     assert {"罗湖站", "莲塘口岸站", "红岭北站", "红岭南站"} <= set(st.index)
-    assert "福田站" not in st.index and "布吉站" not in st.index  # outside Luohu
+    assert "福田站" not in st.index
+    assert "布吉站" not in st.index
     assert st.loc["东门站", "precision"] == "unlocated"
 
 
@@ -111,7 +114,8 @@ def test_a_feature_outside_the_district_beyond_tolerance_is_reported(gaz):
     spec = parse_spec(SPEC_ONE.format(tol=100, place="文锦渡口岸"), path="s.toml")
     built = build_layers(spec, gaz)
     assert len(built.warnings) == 1
-    assert "ports/port.wenjindu" in built.warnings[0] and "outside 罗湖区" in built.warnings[0]
+    assert "ports/port.wenjindu" in built.warnings[0]
+    assert "outside 罗湖区" in built.warnings[0]
     spec = parse_spec(SPEC_ONE.format(tol=400, place="文锦渡口岸"), path="s.toml")
     assert build_layers(spec, gaz).warnings == []
 
@@ -128,7 +132,8 @@ def test_user_locations_locate_a_place_and_a_bowtie_is_repaired(gaz, tmp_path):
     assert shapely.is_valid(over.geometry.array).all()
     built = build_layers(load_spec(default_spec()), gaz, overrides=over)
     maya = built["zones"].set_index("id").loc["zone.maya_city"]
-    assert maya["source"] == "user" and maya["precision"] == "approximate"
+    assert maya["source"] == "user"
+    assert maya["precision"] == "approximate"
     assert "planner: per 2025 site visit" in maya["note"]
     xinxiu = built["roads"].set_index("id").loc["road.xinxiu_interchange"]
     assert xinxiu.geometry.equals(Point(114.141, 22.551))
@@ -141,7 +146,8 @@ def test_excerpts_fill_mentions(gaz):
     evidence = {"port.liantang": Evidence("port.liantang", 3, "完成莲塘口岸新增连廊")}
     built = build_layers(load_spec(default_spec()), gaz, evidence=evidence)
     row = built["ports"].set_index("id").loc["port.liantang"]
-    assert row["mentions"] == 3 and row["report_excerpt"] == "完成莲塘口岸新增连廊"
+    assert row["mentions"] == 3
+    assert row["report_excerpt"] == "完成莲塘口岸新增连廊"
 
 
 def test_gazetteer_frame_is_not_shared_between_callers(gaz):
@@ -169,7 +175,8 @@ def test_a_stored_location_never_replaces_a_sourced_location(gaz, tmp_path):
     store.save(Location("port.luohu", Point(114.2, 22.6), precision="located"))
     built = build_layers(load_spec(default_spec()), gaz, overrides=store.locations())
     port = built["ports"].set_index("id").loc["port.luohu"]
-    assert port["source"] != "user" and port.geometry.x == 114.113365
+    assert port["source"] != "user"
+    assert port.geometry.x == 114.113365
     assert any("port.luohu: user location ignored" in w for w in built.warnings)
 
 
@@ -201,8 +208,10 @@ def test_a_broken_store_is_one_warning_and_the_map_is_built_without_it(tmp_path)
     before = path.read_bytes()
     built = build_from_files(store_path=path)
     (warning,) = [w for w in built.warnings if str(path) in w]
-    assert "not a GeoPackage" in warning and "without the user's locations" in warning
-    assert len(built["zones"]) and path.read_bytes() == before
+    assert "not a GeoPackage" in warning
+    assert "without the user's locations" in warning
+    assert len(built["zones"])
+    assert path.read_bytes() == before
 
 
 def test_a_place_drawn_twice_in_an_old_overrides_file_keeps_the_last_drawing(gaz, tmp_path):
@@ -229,7 +238,7 @@ def test_a_district_without_geometry_is_refused(gaz):
 
     spec = parse_spec(SPEC_ONE.format(tol=100, place="罗湖口岸"), path="s.toml")
     unlocated = get_district("luohu").model_copy(update={"name": "玛雅城"})
-    with pytest.raises(SpecError, match="s.toml: district: '玛雅城' has no geometry"):
+    with pytest.raises(SpecError, match=r"s.toml: district: '玛雅城' has no geometry"):
         build_layers(spec, gaz, district=unlocated)
 
 
@@ -237,7 +246,7 @@ def test_a_spec_naming_no_shipped_district_is_refused(gaz):
     spec = parse_spec(
         SPEC_ONE.format(tol=100, place="罗湖口岸").replace("罗湖区", "东门街道"), path="s.toml"
     )
-    with pytest.raises(SpecError, match="s.toml: district: district '东门街道' is not one of"):
+    with pytest.raises(SpecError, match=r"s.toml: district: district '东门街道' is not one of"):
         build_layers(spec, gaz)
 
 

@@ -23,9 +23,18 @@ _OSM = "issue 11: located from OpenStreetMap (ODbL), converted from GCJ-02"
 INTENDED: dict[str, str] = {
     **{
         f"context/subdistrict.{s}": _OSM
-        for s in (
-            "dongmen nanhu huangbei guiyuan sungang cuizhu donghu liantang dongxiao qingshuihe"
-        ).split()
+        for s in [
+            "dongmen",
+            "nanhu",
+            "huangbei",
+            "guiyuan",
+            "sungang",
+            "cuizhu",
+            "donghu",
+            "liantang",
+            "dongxiao",
+            "qingshuihe",
+        ]
     },
     "context/landmark.donghu_park": _OSM + " (the park polygon instead of a Wikipedia point)",
     "zones/zone.dongxiao_area": "issue 11: the 东晓街道 polygon stands in for the 片区",

@@ -66,7 +66,8 @@ def test_out_that_is_a_file_or_under_a_file(capsys, files, build_dir):
     ]  # fmt: skip
     for argv, expected in cases:
         assert _one_line(capsys, 2, argv) == expected, argv
-    assert afile.read_text() == "hello" and list(adir.iterdir()) == []
+    assert afile.read_text() == "hello"
+    assert list(adir.iterdir()) == []
 
 
 def _failing(monkeypatch, code: int, *names: str) -> None:

@@ -35,7 +35,8 @@ def test_an_overrides_file_error_names_the_file_and_prints_plain_numbers(tmp_pat
     message = str(err.value)
     assert message.startswith(f"{legacy}: zone.x.geometry: coordinates are not lon/lat")
     assert "(bounds (1140.1, 22.5, 1140.1, 22.5))" in message
-    assert "np." not in message and "\n" not in message
+    assert "np." not in message
+    assert "\n" not in message
 
 
 def test_a_spec_saved_with_a_bom_is_read(tmp_path, capsys):
@@ -69,7 +70,8 @@ def test_extract_escapes_bidi_and_control_characters(tmp_path, capsys):
     assert main(["extract", str(report), "--sentences", "2"]) == 0
     out = capsys.readouterr().out
     assert not set(BIDI + "\x1b\x07") & set(out)
-    assert "<U+202E>" in out and "<U+001B>" in out
+    assert "<U+202E>" in out
+    assert "<U+001B>" in out
     assert main(["extract", str(report), "--json"]) == 0
     out = capsys.readouterr().out
     assert not set(BIDI + "\x1b\x07") & set(out)
@@ -108,4 +110,5 @@ def test_binary_bytes_after_the_first_64_kib_are_refused(tmp_path, capsys, tail,
     report.write_bytes(text.encode("utf-8") + tail + text.encode("utf-8"))
     assert main(["extract", str(report)]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 1 and err[0].startswith(f"planmap extract: {report}: {expected}"), err
+    assert len(err) == 1, err
+    assert err[0].startswith(f"planmap extract: {report}: {expected}"), err

@@ -180,13 +180,16 @@ def test_arrays_equal_scalar_loop(points):
 
 def test_scalar_in_float_out_and_shapes_kept():
     lon, lat = wgs84_to_gcj02(114.1, 22.5)
-    assert type(lon) is float and type(lat) is float
+    assert type(lon) is float
+    assert type(lat) is float
     grid = np.full((3, 4), 114.1), np.full((3, 4), 22.5)
     glon, glat = gcj02_to_wgs84(*grid)
-    assert glon.shape == (3, 4) and glat.shape == (3, 4)
+    assert glon.shape == (3, 4)
+    assert glat.shape == (3, 4)
     # broadcasting a scalar latitude against an array of longitudes
     blon, blat = wgs84_to_bd09(np.array([114.0, 114.1]), 22.5)
-    assert blon.shape == (2,) and blat.shape == (2,)
+    assert blon.shape == (2,)
+    assert blat.shape == (2,)
 
 
 def test_nan_passes_through():
@@ -194,7 +197,8 @@ def test_nan_passes_through():
     lat = np.array([22.5, 22.6, np.nan])
     for func in (wgs84_to_gcj02, gcj02_to_wgs84, wgs84_to_bd09, bd09_to_wgs84):
         out_lon, out_lat = func(lon, lat)
-        assert np.isfinite(out_lon[0]) and np.isfinite(out_lat[0])
+        assert np.isfinite(out_lon[0])
+        assert np.isfinite(out_lat[0])
         assert out_lon[0] != 114.1
         assert np.isnan(out_lon[1]) or np.isnan(out_lat[1])
         assert np.isnan(out_lat[2])
@@ -206,7 +210,8 @@ def test_inputs_not_modified():
     lat = np.array([22.5, 22.6])
     gcj02_to_wgs84(lon, lat)
     bd09_to_wgs84(lon, lat)
-    assert lon.tolist() == [114.1, 114.2] and lat.tolist() == [22.5, 22.6]
+    assert lon.tolist() == [114.1, 114.2]
+    assert lat.tolist() == [22.5, 22.6]
 
 
 def test_convert_dispatch_and_identity():
@@ -221,7 +226,7 @@ def test_bad_datum_lists_choices(bad):
         Datum.get(bad)
     with pytest.raises(PlanmapError):
         transform_geometry(Point(114, 22), src=bad, dst="wgs84")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="valid choices are"):
         convert(114, 22, src="wgs84", dst=bad)
 
 
@@ -238,14 +243,17 @@ def test_transform_geometry_none_empty_z_and_arrays():
     assert transform_geometry(None, src="wgs84", dst="gcj02") is None
     assert transform_geometry(Polygon(), src="wgs84", dst="bd09").is_empty
     pz = transform_geometry(Point(114.1, 22.5, 30.0), src="wgs84", dst="gcj02")
-    assert pz.has_z and pz.z == 30.0 and pz.x != 114.1
+    assert pz.has_z
+    assert pz.z == 30.0
+    assert pz.x != 114.1
     arr = np.array([Point(114.1, 22.5), None, LineString([(114, 22), (114.1, 22.1)])])
     out = transform_geometry(arr, src="wgs84", dst="gcj02")
-    assert out.shape == (3,) and out[1] is None
+    assert out.shape == (3,)
+    assert out[1] is None
     assert out[0].equals_exact(Point(*wgs84_to_gcj02(114.1, 22.5)), 1e-12)
 
 
-@pytest.fixture()
+@pytest.fixture
 def small_frame() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {"id": ["a", "b", "c", "d"], "mentions": [1, 2, 3, 4]},
@@ -324,4 +332,5 @@ def test_polygons_stay_valid(lon, lat, radius, n, dst):
 def test_module_documents_order_and_hong_kong():
     doc = crs.__doc__ or ""
     assert "(lon, lat)" in doc
-    assert "Hong Kong" in doc and "assumption" in doc
+    assert "Hong Kong" in doc
+    assert "assumption" in doc

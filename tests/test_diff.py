@@ -34,7 +34,8 @@ def test_two_reports():
 
 def test_same_report_has_no_changes():
     frame = diff_paths(REPORTS / "simplified.txt", REPORTS / "simplified.txt")
-    assert len(frame) == 0 and "change" in frame.columns
+    assert len(frame) == 0
+    assert "change" in frame.columns
 
 
 def _write_build(folder: Path, features: list[dict]) -> Path:
@@ -90,7 +91,7 @@ def test_build_folders_made_with_reports_compare_mentions(tmp_path):
 def test_bad_sides(tmp_path):
     folder = tmp_path / "empty"
     folder.mkdir()
-    with pytest.raises(DataError, match="no .geojson files"):
+    with pytest.raises(DataError, match=r"no .geojson files"):
         states_from_build(folder)
     with pytest.raises(DataError, match="not one of each"):
         diff_paths(folder, REPORTS / "simplified.txt")
@@ -132,4 +133,5 @@ def test_cli_diff_takes_a_district_and_shows_names_safely(tmp_path, capsys):
     b = _write_build(tmp_path / "b", [{**_props("x", "existing"), "name": "甲\u202e乙"}])
     assert main(["diff", str(a), str(b)]) == 0
     out = capsys.readouterr().out
-    assert "甲<U+202E>乙" in out and "\u202e" not in out
+    assert "甲<U+202E>乙" in out
+    assert "\u202e" not in out

@@ -44,9 +44,13 @@ def test_no_code_names_a_district():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         docs = _docstrings(tree)
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if id(node) not in docs and _NAMES.search(node.value):
-                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value[:60]!r}")
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in docs
+                and _NAMES.search(node.value)
+            ):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value[:60]!r}")
     assert found == []
 
 
@@ -93,7 +97,8 @@ def futian():
 
 def test_futian_builds_from_shipped_data(futian):
     assert list(futian) == ["metro_lines", "metro_stations", "context"]
-    assert futian.district.id == "futian" and futian.warnings == []
+    assert futian.district.id == "futian"
+    assert futian.warnings == []
     stations = futian["metro_stations"]
     # the station facts cover only stations within 3 km of Luohu: Futian's eastern ones
     assert 20 <= len(stations) <= 30
@@ -127,10 +132,12 @@ def test_futian_map_and_build_commands(tmp_path, capsys):
     out = tmp_path / "futian.html"
     assert main(["map", "--district", "futian", "--out", str(out)]) == 0
     html = out.read_text(encoding="utf-8")
-    assert "福田区界" in html and "罗湖区界" not in html
+    assert "福田区界" in html
+    assert "罗湖区界" not in html
     assert main(["districts"]) == 0
     listed = capsys.readouterr().out
-    assert "futian" in listed and "luohu (default)" in listed
+    assert "futian" in listed
+    assert "luohu (default)" in listed
 
 
 def test_a_bad_district_option_is_one_line(capsys):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import subprocess
@@ -41,13 +42,14 @@ def _rings(geom: dict):
 
 
 def _signed_area(ring):
-    return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:], strict=False)) / 2
+    return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in itertools.pairwise(ring)) / 2
 
 
 def test_geojson_follows_rfc7946(built, out_dir):
     for name, gdf in built.items():
         doc = json.loads((out_dir / f"{name}.geojson").read_text(encoding="utf-8"))
-        assert doc["type"] == "FeatureCollection" and "crs" not in doc
+        assert doc["type"] == "FeatureCollection"
+        assert "crs" not in doc
         assert len(doc["features"]) == len(gdf)
         for feat in doc["features"]:
             assert list(feat["properties"]) == SCHEMA
@@ -170,10 +172,10 @@ def test_an_interrupted_write_leaves_the_previous_output_intact(built, tmp_path,
 def test_atomic_write_replaces_only_on_success(tmp_path):
     target = tmp_path / "a.txt"
     ex.atomic_write_text(target, "one")
-    with pytest.raises(RuntimeError):
-        with ex.atomic_path(target) as tmp:
-            Path(tmp).write_text("two", encoding="utf-8")
-            raise RuntimeError("disk full")
+    # the failure must happen inside the atomic block, after the temporary file is written
+    with pytest.raises(RuntimeError), ex.atomic_path(target) as tmp:  # noqa: PT012
+        Path(tmp).write_text("two", encoding="utf-8")
+        raise RuntimeError("disk full")
     assert target.read_text(encoding="utf-8") == "one"
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
 
@@ -184,7 +186,8 @@ def test_csv_treats_an_empty_geometry_as_no_geometry(built, tmp_path):
     ports = built["ports"].copy()
     ports.loc[ports.index[0], "geometry"] = Point()  # empty
     table = ex.csv_frame({"ports": ports})
-    assert table["lon"].isna().sum() == 1 and table["wkt"].isna().sum() == 1
+    assert table["lon"].isna().sum() == 1
+    assert table["wkt"].isna().sum() == 1
 
 
 def test_gcj02_gis_layers_say_so_in_their_names_and_a_folder_is_no_file(built, tmp_path):

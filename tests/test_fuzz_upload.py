@@ -171,7 +171,8 @@ def _check_layer(frame: gpd.GeoDataFrame) -> None:
     assert shapely.is_valid(drawn).all()
     xy = shapely.get_coordinates(drawn)
     assert np.isfinite(xy).all()
-    assert (np.abs(xy[:, 0]) <= 180).all() and (np.abs(xy[:, 1]) <= 90).all()
+    assert (np.abs(xy[:, 0]) <= 180).all()
+    assert (np.abs(xy[:, 1]) <= 90).all()
     assert set(shapely.get_type_id(drawn)) <= {0, 1, 3, 4, 5, 6}  # no collections
     for column in ("id", "name", "source", "note"):
         assert all(isinstance(v, str) for v in frame[column])
@@ -191,7 +192,8 @@ def test_an_upload_is_a_layer_or_one_line(data):
     except PlanmapError as exc:
         message = str(exc)
         assert message.startswith(f"{NAME}: "), message
-        assert "\n" not in message and "Traceback" not in message, message
+        assert "\n" not in message, message
+        assert "Traceback" not in message, message
         assert len(message) < 600, message
         assert "np.float64" not in message
     else:

@@ -54,7 +54,10 @@ def test_unlocated_means_no_geometry_and_located_means_valid_geometry_near_shenz
     assert located.geometry.notna().all()
     assert shapely.is_valid(located.geometry.array).all()
     minx, miny, maxx, maxy = located.total_bounds
-    assert 113.7 < minx and maxx < 114.7 and 22.3 < miny and maxy < 22.9
+    assert minx > 113.7
+    assert maxx < 114.7
+    assert miny > 22.3
+    assert maxy < 22.9
 
 
 def test_every_place_the_seed_names_is_in_the_gazetteer(gaz):
@@ -195,7 +198,8 @@ def test_a_broken_places_file_gets_a_one_line_error_naming_file_and_entry(
     with pytest.raises(DataError) as err:
         assemble(data_copy)
     text = str(err.value)
-    assert "places.toml" in text and message in text
+    assert "places.toml" in text
+    assert message in text
     assert "\n" not in text.strip()
 
 

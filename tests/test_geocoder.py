@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
@@ -147,7 +148,7 @@ def test_liantang_is_the_station_or_subdistrict_never_the_port(geocoder: Geocode
 
 def test_liantang_without_bare_aliases_uses_suffix_variants() -> None:
     # A gazetteer whose station has no alias "莲塘": the suffix tier still beats the port.
-    places = [p[:3] + ([],) + p[4:] for p in PLACES]
+    places = [(*p[:3], [], *p[4:]) for p in PLACES]
     geocoder = Geocoder(make_gazetteer(places))
     station = geocoder.geocode("莲塘")
     assert (station.id, station.method, station.score) == ("station.liantang", "alias", 90)
@@ -205,7 +206,8 @@ def test_random_strings_are_refused(geocoder: Geocoder, nonsense: str) -> None:
     with pytest.raises(GeocodeError) as info:
         geocoder.geocode(nonsense)
     message = str(info.value)
-    assert "\n" not in message and repr(nonsense) in message
+    assert "\n" not in message
+    assert repr(nonsense) in message
     assert len(info.value.suggestions) <= 5
     for name in info.value.suggestions:
         assert f"'{name}'" in message
@@ -249,7 +251,7 @@ def test_kinds_filter_and_validation(geocoder: Geocoder) -> None:
     }
     assert geocoder.geocode("罗湖", kinds="district").id == "district.luohu"
     with pytest.raises(
-        ValueError, match="kind 'nope' is not one of: district, .*axis, belt, cluster"
+        ValueError, match=r"kind 'nope' is not one of: district, .*axis, belt, cluster"
     ):
         geocoder.geocode("罗湖", kinds=["nope"])
 
@@ -275,7 +277,7 @@ def test_match_is_frozen(geocoder: Geocoder) -> None:
 
 
 def test_bad_inputs(gazetteer: gpd.GeoDataFrame) -> None:
-    with pytest.raises(DataError, match="missing column.*aliases"):
+    with pytest.raises(DataError, match=r"missing column.*aliases"):
         Geocoder(gazetteer.drop(columns=["aliases"]))
     with pytest.raises(ValueError, match="min_score"):
         Geocoder(gazetteer, min_score=101)
@@ -300,7 +302,8 @@ def test_representative_points() -> None:
     np.testing.assert_allclose(lon[:4], [1, 2, 1, 2.5])
     np.testing.assert_allclose(lat[:4], [2, 0, 1, 0])
     assert ring_shape.contains(Point(lon[4], lat[4]))
-    assert np.isnan(lon[5:]).all() and np.isnan(lat[5:]).all()
+    assert np.isnan(lon[5:]).all()
+    assert np.isnan(lat[5:]).all()
 
 
 def test_line_and_polygon_features_get_points_on_them(geocoder: Geocoder) -> None:
@@ -340,10 +343,8 @@ def test_throughput(gazetteer: gpd.GeoDataFrame, capsys: pytest.CaptureFixture[s
         normalize_name.cache_clear()  # measure normalisation too, not the cache
         start = time.perf_counter()
         for query in queries:
-            try:
+            with contextlib.suppress(GeocodeError):
                 geocoder.geocode(query)
-            except GeocodeError:
-                pass
         rates[label] = len(queries) / (time.perf_counter() - start)
     assert geocoder.geocode("蓮塘口岸7").id == "port.liantang.7"
     with capsys.disabled():
@@ -356,7 +357,7 @@ def test_throughput(gazetteer: gpd.GeoDataFrame, capsys: pytest.CaptureFixture[s
 # --- planmap geocode ----------------------------------------------------------------------
 
 
-@pytest.fixture()
+@pytest.fixture
 def command_gazetteer(
     monkeypatch: pytest.MonkeyPatch, gazetteer: gpd.GeoDataFrame
 ) -> gpd.GeoDataFrame:

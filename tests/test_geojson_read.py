@@ -74,7 +74,8 @@ def test_a_lonlat_crs_member_is_read_as_is(name):
 def test_an_unknown_crs_is_one_line(crs, message):
     with pytest.raises(DataError) as err:
         read_features(_bytes(_doc(_point(*LUOHU), crs=crs)), name="a.geojson")
-    assert str(err.value).startswith(message) and "\n" not in str(err.value)
+    assert str(err.value).startswith(message)
+    assert "\n" not in str(err.value)
 
 
 def test_projected_coordinates_without_a_crs_are_refused():
@@ -112,7 +113,8 @@ def test_projected_coordinates_without_a_crs_are_refused():
 def test_limits_are_one_line(doc, limit, message):
     with pytest.raises(DataError) as err:
         read_features(doc, name="big.geojson", **limit)
-    assert str(err.value).startswith("big.geojson: ") and message in str(err.value)
+    assert str(err.value).startswith("big.geojson: ")
+    assert message in str(err.value)
 
 
 def test_the_vertex_limit_counts_before_shapely(monkeypatch):
@@ -181,7 +183,8 @@ def test_server_upload_limit_matches_the_stated_one():
 def test_bad_documents_are_one_line(raw, message):
     with pytest.raises(DataError) as err:
         read_features(raw, name="bad.geojson")
-    assert str(err.value).startswith("bad.geojson: ") and message in str(err.value)
+    assert str(err.value).startswith("bad.geojson: ")
+    assert message in str(err.value)
     assert "\n" not in str(err.value)
 
 
@@ -238,11 +241,13 @@ def test_the_page_states_the_limits_and_warns_about_crs_and_distance(tmp_path, m
     x, y = Transformer.from_crs(4326, 4547, always_xy=True).transform(*LUOHU)
     doc = _doc(_point(x, y, name="here"), _point(116.4e3, 39.9e3), crs=_named("EPSG:4547"))
     at.file_uploader(key="upload").upload("gk.geojson", _bytes(doc)).run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
     warnings = [_plain(w.value) for w in at.warning]
     assert warnings[0] == "gk.geojson: reprojected from EPSG:4547 to WGS-84 lon/lat"
     assert warnings[1].startswith("gk.geojson: 1 of 2 features lie more than 50 km outside")
-    assert len(warnings) == 2 and not any(e.label.startswith("Build") for e in at.expander)
+    assert len(warnings) == 2
+    assert not any(e.label.startswith("Build") for e in at.expander)
 
 
 def test_an_upload_over_the_limit_is_one_error_before_parsing(tmp_path, monkeypatch):

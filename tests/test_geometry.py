@@ -69,7 +69,8 @@ def test_metric_round_trip_and_rejects_projected_input():
     assert shapely.hausdorff_distance(back, line) < 1e-9
     x, y = to_metric(Point(114.1, 22.5)).coords[0]
     # Shenzhen lies near the western edge of zone 50 (central meridian 117 E)
-    assert 150_000 < x < 250_000 and 2_400_000 < y < 2_600_000
+    assert 150_000 < x < 250_000
+    assert 2_400_000 < y < 2_600_000
     with pytest.raises(GeometryError, match="lon/lat"):
         to_metric(Point(810_000, 2_495_000))
 
@@ -81,7 +82,8 @@ def test_axis_through_passes_anchors_in_order():
     pts = [LUOHU_PORT, FAIRY_LAKE, WUTONG_SUMMIT]
     axis = axis_through(pts)
     np.testing.assert_allclose(np.asarray(axis.coords), [p.coords[0] for p in pts], atol=1e-9)
-    assert axis.is_valid and in_lonlat_range(axis)
+    assert axis.is_valid
+    assert in_lonlat_range(axis)
 
 
 def test_axis_extension_adds_metres_along_end_segments():
@@ -125,7 +127,8 @@ def axis() -> LineString:
 
 def test_corridor_area_is_length_times_width(axis):
     band = corridor(axis, width_m=1000)
-    assert band.is_valid and in_lonlat_range(band)
+    assert band.is_valid
+    assert in_lonlat_range(band)
     expected = length_m(axis) * 1000 / 1e6
     assert area_km2(band) == pytest.approx(expected, rel=0.02)
     # half the width on each side
@@ -158,7 +161,8 @@ def test_round_caps_add_end_discs(axis):
 
 def test_corridor_clip_stays_inside(axis, luohu):
     band = corridor(axis, width_m=1000, clip=luohu)
-    assert band.is_valid and not band.is_empty
+    assert band.is_valid
+    assert not band.is_empty
     assert distance_outside_m(band, luohu) < 0.5
     assert area_km2(band) < area_km2(corridor(axis, width_m=1000))
 
@@ -223,7 +227,9 @@ def test_corridor_always_valid(coords, width, side):
     if length_m(line) < 1:
         return
     band = corridor(line, width_m=width, side=side)
-    assert band.is_valid and not band.is_empty and in_lonlat_range(band)
+    assert band.is_valid
+    assert not band.is_empty
+    assert in_lonlat_range(band)
     # never wider than the asked-for width from the axis
     reach = width / 2 if side == "both" else width
     vertices = shapely.points(shapely.get_coordinates(to_metric(band)))
@@ -236,7 +242,8 @@ def test_corridor_always_valid(coords, width, side):
 def test_cluster_contains_anchors_and_buffer(luohu):
     anchors = [LUOHU_PORT, FAIRY_LAKE, Point(114.1155556, 22.5477778)]
     area = cluster(anchors, buffer_m=300)
-    assert isinstance(area, Polygon) and area.is_valid
+    assert isinstance(area, Polygon)
+    assert area.is_valid
     hull_m = shapely.convex_hull(to_metric(shapely.MultiPoint(anchors)))
     assert area_km2(area) == pytest.approx(
         (hull_m.area + hull_m.length * 300 + np.pi * 300**2) / 1e6, rel=0.01
@@ -256,7 +263,8 @@ def test_cluster_clip_and_mixed_anchors(luohu):
         Point(114.1, 22.56).buffer(0.003),
     ]
     area = cluster(anchors, buffer_m=500, clip=luohu)
-    assert area.is_valid and not area.is_empty
+    assert area.is_valid
+    assert not area.is_empty
     assert distance_outside_m(area, luohu) < 0.5
     assert area_km2(area) < area_km2(cluster(anchors, buffer_m=500))
 
@@ -318,7 +326,8 @@ def test_edge_between_same_point_errors():
 
 def test_port_belt_follows_luohu_southern_border(luohu):
     belt = edge_between(luohu, LUOHU_PORT, LIANTANG_PORT)
-    assert belt.is_valid and in_lonlat_range(belt)
+    assert belt.is_valid
+    assert in_lonlat_range(belt)
     assert metres_between(Point(belt.coords[0]), LUOHU_PORT) < 500
     assert metres_between(Point(belt.coords[-1]), LIANTANG_PORT) < 200
     # measured 6.50 km of river border, against 4.77 km straight-line between the ports
@@ -348,7 +357,7 @@ def test_unshared_edges_no_neighbours_and_all_shared():
     a = Point(114.1, 22.5).buffer(0.01)
     assert length_m(unshared_edges(a, [])) == pytest.approx(length_m(a), rel=1e-9)
     assert unshared_edges(a, [a.buffer(0.001)]).is_empty
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must be >= 0"):
         unshared_edges(a, [], tol_m=-1)
 
 
@@ -367,7 +376,8 @@ def test_luohu_unshared_edge_is_the_hong_kong_border(districts, luohu):
     others = districts.loc[districts["name"] != "罗湖区", "geometry"]
     assert sorted(districts["name"]) == sorted(["罗湖区", "福田区", "盐田区", "龙岗区", "龙华区"])
     border = unshared_edges(luohu, list(others), tol_m=150)
-    assert border.is_valid and in_lonlat_range(border)
+    assert border.is_valid
+    assert in_lonlat_range(border)
     # measured: one piece of 14.70 km (14.90 km at tol 50 m, 14.34 km at 300 m)
     assert len(border.geoms) == 1
     assert 8_000 < length_m(border) < 25_000
@@ -396,7 +406,8 @@ def test_repair_bowtie_stays_polygonal():
     bowtie = Polygon([(114.0, 22.5), (114.01, 22.51), (114.01, 22.5), (114.0, 22.51)])
     assert not bowtie.is_valid
     fixed = repair(bowtie)
-    assert fixed.is_valid and isinstance(fixed, MultiPolygon)
+    assert fixed.is_valid
+    assert isinstance(fixed, MultiPolygon)
     assert area_km2(fixed) > 0
 
 
@@ -407,7 +418,9 @@ def test_repair_drops_collapsed_parts():
     raw = shapely.make_valid(spiky)
     assert isinstance(raw, GeometryCollection)
     fixed = repair(spiky)
-    assert isinstance(fixed, Polygon) and fixed.is_valid and fixed.area == 4
+    assert isinstance(fixed, Polygon)
+    assert fixed.is_valid
+    assert fixed.area == 4
 
 
 def test_repair_passthrough_and_failure():

@@ -69,12 +69,15 @@ def outputs(built, tmp_path_factory) -> dict[str, Path]:
 
 def test_the_gauss_kruger_zone_comes_from_the_longitude():
     assert gauss_kruger_epsg(114.13) == 4547  # Shenzhen, CM 114°E
-    assert gauss_kruger_epsg(75.4) == 4534 and gauss_kruger_epsg(134.9) == 4554
+    assert gauss_kruger_epsg(75.4) == 4534
+    assert gauss_kruger_epsg(134.9) == 4554
     assert CRS.from_epsg(gauss_kruger_epsg(116.4)).name.endswith("CM 117E")  # Beijing
     with pytest.raises(OptionError, match="no CGCS2000 3° Gauss–Krüger zone"):
         gauss_kruger_epsg(10.0)
-    assert parse_crs("CGCS2000").epsg == 4490 and parse_crs("EPSG:4547").in_metres
-    assert not parse_crs("cgcs2000").in_metres and parse_crs("gcj02").gcj02
+    assert parse_crs("CGCS2000").epsg == 4490
+    assert parse_crs("EPSG:4547").in_metres
+    assert not parse_crs("cgcs2000").in_metres
+    assert parse_crs("gcj02").gcj02
 
 
 @needs_ogrinfo
@@ -92,7 +95,8 @@ def test_ogrinfo_reads_every_output(outputs, key):
         )  # fmt: skip
         assert res.returncode == 0, res.stderr
         assert "Feature Count:" in res.stdout
-        assert "ERROR" not in res.stderr and "Warning" not in res.stderr, res.stderr
+        assert "ERROR" not in res.stderr, res.stderr
+        assert "Warning" not in res.stderr, res.stderr
 
 
 @needs_ogrinfo
@@ -113,7 +117,8 @@ def test_the_crs_is_written_into_the_files(outputs):
 def test_gauss_kruger_export_is_in_metres_and_round_trips_within_a_centimetre(built, outputs):
     for name, frame in built.items():
         back = pyogrio.read_dataframe(outputs["gpkg4547"], layer=name)
-        assert back.crs.to_epsg() == 4547 and len(back) == len(frame)
+        assert back.crs.to_epsg() == 4547
+        assert len(back) == len(frame)
         located = back.geometry.notna()
         if not located.any():
             continue
@@ -147,7 +152,8 @@ def test_csv_in_gauss_kruger_says_so(outputs):
     import pandas as pd
 
     table = pd.read_csv(outputs["csv"], encoding="utf-8-sig")
-    assert {"x", "y", "crs"} <= set(table.columns) and "lon" not in table
+    assert {"x", "y", "crs"} <= set(table.columns)
+    assert "lon" not in table
     assert set(table["crs"]) == {"EPSG:4547"}
     assert table["x"].dropna().between(440_000, 560_000).all()
 
@@ -164,9 +170,11 @@ def test_the_geopackage_carries_one_default_qgis_style_per_styled_layer(built, o
         kinds = dict(db.execute("SELECT table_name, data_type FROM gpkg_contents").fetchall())
     assert kinds["layer_styles"] == "attributes"
     styled = {name for name, frame in built.items() if layer_rules(frame)}
-    assert {r[0] for r in rows} == styled and len(rows) == len(styled)
+    assert {r[0] for r in rows} == styled
+    assert len(rows) == len(styled)
     for table, column, _, qml, default in rows:
-        assert column == "geom" and default == 1
+        assert column == "geom"
+        assert default == 1
         root = ET.fromstring(qml.split("\n", 1)[1])
         assert root.find("renderer-v2").get("type") == "RuleRenderer"
         labels = [r.get("label") for r in root.iter("rule") if r.get("label")]
@@ -193,9 +201,11 @@ def test_within_areas_are_hatched_never_filled_and_schematic_ones_dashed():
     (within,) = [s for label, s in rules.items() if "位于其中" in label]
     (schematic,) = [s for label, s in rules.items() if "示意" in label]
     classes = [layer.get("class") for layer in within.findall("layer")]
-    assert "LinePatternFill" in classes and "SimpleFill" not in classes
+    assert "LinePatternFill" in classes
+    assert "SimpleFill" not in classes
     dash = {p.get("k"): p.get("v") for p in schematic.findall("layer")[-1].findall("prop")}
-    assert dash["use_custom_dash"] == "1" and dash["customdash"] == "2.6458;1.5875"  # 10 6 px
+    assert dash["use_custom_dash"] == "1"
+    assert dash["customdash"] == "2.6458;1.5875"
 
 
 # -- DXF ---------------------------------------------------------------------------------------
@@ -245,13 +255,16 @@ def test_the_dxf_passes_ezdxf_audit_and_has_the_layers_colours_and_text(built, o
     assert style.dxf.font.lower().endswith(".ttf")
     # coordinates in Gauss–Krüger metres
     xy = np.array([(e.dxf.insert.x, e.dxf.insert.y) for e in ports])
-    assert (np.abs(xy[:, 0] - 500_000) < 60_000).all() and (xy[:, 1] > 2_470_000).all()
+    assert (np.abs(xy[:, 0] - 500_000) < 60_000).all()
+    assert (xy[:, 1] > 2_470_000).all()
 
 
 def test_dxf_symbols_and_dashes_are_sized_for_the_plot_scale():
-    assert linetype_name("10 6") == "PLANMAP_10_6" and linetype_name(None) == "Continuous"
-    assert PX_M == pytest.approx(2.6458, rel=1e-3)  # one pixel at 1:10 000, in metres
-    assert nearest_aci("#ff0000") == 1 and nearest_aci("#0000ff") == 5
+    assert linetype_name("10 6") == "PLANMAP_10_6"
+    assert linetype_name(None) == "Continuous"
+    assert pytest.approx(2.6458, rel=1e-3) == PX_M  # one pixel at 1:10 000, in metres
+    assert nearest_aci("#ff0000") == 1
+    assert nearest_aci("#0000ff") == 5
 
 
 # -- KML ---------------------------------------------------------------------------------------
@@ -293,8 +306,10 @@ def test_kml_descriptions_escape_the_popup_once(built, tmp_path):
     descriptions = [e.text for e in ET.parse(path).getroot().iter(f"{{{KML_NS}}}description")]
     assert descriptions
     for html in descriptions:  # what a KML reader gets after XML decoding: HTML to show
-        assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
-        assert "{{" not in html and "&amp; 报告" in html
+        assert "<img" not in html
+        assert "&lt;img src=x onerror=alert(1)&gt;" in html
+        assert "{{" not in html
+        assert "&amp; 报告" in html
         assert "&amp;lt;" not in html  # escaped once, not twice
 
 
@@ -326,7 +341,7 @@ def test_shapefiles_are_utf8_one_geometry_type_each_with_predictable_fields(buil
 
 
 @pytest.mark.parametrize(
-    "argv, message",
+    ("argv", "message"),
     [
         (["--format", "dxf", "--crs", "cgcs2000"], "is not in metres; DXF needs a projected CRS"),
         (["--format", "dxf", "--crs", "epsg:4326"], "is not in metres"),
@@ -341,8 +356,10 @@ def test_bad_crs_options_give_one_line(tmp_path, capsys, argv, message):
     assert main(["export", *argv, "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 or all(line.startswith("building") for line in err[:-1])
-    assert err[-1].startswith("planmap export: ") and message in err[-1]
-    assert "Traceback" not in err[-1] and not out.exists()
+    assert err[-1].startswith("planmap export: ")
+    assert message in err[-1]
+    assert "Traceback" not in err[-1]
+    assert not out.exists()
 
 
 def test_an_output_folder_with_other_files_needs_force_and_keeps_them(tmp_path, capsys):

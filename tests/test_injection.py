@@ -64,7 +64,8 @@ def test_js_json_is_inert_and_lossless(value):
     text = js_json(value)
     assert json.loads(text) == value
     assert not any(d in text for d in _DELIMS)
-    assert "</" not in text and "<" not in text
+    assert "</" not in text
+    assert "<" not in text
 
 
 def test_rendered_output_is_never_rendered_again(tmp_path, monkeypatch):
@@ -119,7 +120,9 @@ def test_map_from_hostile_file_names(tmp_path, monkeypatch, capsys, stem):
     assert _script_delims(html) == []
     assert "LOOPLOOPLOOP" not in html
     if stem == hostile.CANARY:
-        assert "(49)" not in html and "· 49" not in html and '"49"' not in html
+        assert "(49)" not in html
+        assert "· 49" not in html
+        assert '"49"' not in html
         assert "&#123;&#123; 7*7 &#125;&#125;" in html
 
 
@@ -142,7 +145,8 @@ def test_spec_titles_cannot_inject(tmp_path, monkeypatch):
     html = make_map(layers, embed=True).get_root().render()
     assert not (tmp_path / hostile.PAYLOAD_DIR).exists()
     assert _script_delims(html) == []
-    assert "LOOPLOOPLOOP" not in html and "<img src=x" not in html
+    assert "LOOPLOOPLOOP" not in html
+    assert "<img src=x" not in html
 
 
 def test_corpus_is_hostile(tmp_path, monkeypatch):

@@ -99,7 +99,8 @@ def test_kml_is_well_formed_and_keeps_the_text(tmp_path, layers):
     for text, mark in zip(CORPUS, marks, strict=True):
         assert mark.findtext("k:name", namespaces=ns) == _expected(text, drops=drops)
         source = mark.find("k:ExtendedData/k:Data[@name='source']/k:value", ns)
-        assert source is not None and source.text == _expected(text, drops=drops)
+        assert source is not None
+        assert source.text == _expected(text, drops=drops)
         # the description is HTML for the reader: the text in it escaped exactly once
         description = mark.findtext("k:description", namespaces=ns)
         once = _expected(html_text(text), drops=drops)
@@ -116,7 +117,8 @@ def test_geopackage_keeps_the_text(tmp_path, layers):
     out = export(layers, fmt="gpkg", out=tmp_path / "x.gpkg")
     back = pyogrio.read_dataframe(out, layer="ports")
     want = [_expected(t, drops="\x00") for t in CORPUS]
-    assert list(back["name"]) == want and list(back["note"]) == want
+    assert list(back["name"]) == want
+    assert list(back["note"]) == want
     with sqlite3.connect(out) as db:  # stored as text, literally, nothing NUL-cut
         stored = [r[0] for r in db.execute('SELECT note FROM "ports" ORDER BY fid')]
     assert stored == want
@@ -164,9 +166,13 @@ def test_the_app_shows_an_uploaded_corpus_literally(tmp_path, monkeypatch, stem)
     # ids that are not plain slugs were replaced: markup never reaches the map's script
     assert all(re.fullmatch(r"[A-Za-z0-9._:-]+", i) for i in shown["id"])
     script = json.loads(at.get("component_instance")[0].proto.json_args)["script"]
-    assert "LOOPLOOPLOOP" not in script and "window.__pwned = 1</script>" not in script
-    assert "<img src=x" not in script and "{{" not in script and "{%" not in script
+    assert "LOOPLOOPLOOP" not in script
+    assert "window.__pwned = 1</script>" not in script
+    assert "<img src=x" not in script
+    assert "{{" not in script
+    assert "{%" not in script
     # escaped once (&lt; as \u0026lt;), never twice (&amp;lt;)
-    assert "\\u0026amp;lt;" not in script and "\\u0026amp;#123;" not in script
+    assert "\\u0026amp;lt;" not in script
+    assert "\\u0026amp;#123;" not in script
     assert "\\u0026lt;img src=x onerror=" in script
     assert "\\u0026#123;\\u0026#123; 7*7 \\u0026#125;\\u0026#125;" in script  # the canary

@@ -69,7 +69,8 @@ def test_stage_keeps_uploads_inside_its_folder(tmp_path):
     folder = tmp_path / "stage"
     folder.mkdir()
     path = al.stage([("../../etc/evil.geojson", b"{}")], folder)
-    assert path.parent == folder and path.name == "evil.geojson"
+    assert path.parent == folder
+    assert path.name == "evil.geojson"
     other = tmp_path / "other"
     other.mkdir()
     assert al.stage([("..", b"{}")], other).name == "upload0"
@@ -99,7 +100,8 @@ def test_save_decisions_saves_what_was_accepted_and_picked(bureau_files, user_di
 def test_the_page_runs_without_a_file(user_dir):
     at = _page()
     _ok(at)
-    assert at.info and "Upload a file" in at.info[0].value
+    assert at.info
+    assert "Upload a file" in at.info[0].value
     assert not user_dir.exists()
 
 
@@ -123,7 +125,8 @@ def test_upload_shows_proposals_and_saves_nothing_until_save(bureau_files, user_
     at.selectbox(key="pick_road.dongmen_road_upgrade").set_value(middle)
     at.button[0].click().run()
     _ok(at)
-    assert at.success and "saved 3 location(s)" in _plain(at.success[0].value)
+    assert at.success
+    assert "saved 3 location(s)" in _plain(at.success[0].value)
     stored = set(al.UserStore().locations()["id"])
     assert stored == {
         "road.luosha_upgrade",
@@ -137,9 +140,11 @@ def test_the_datum_trap_warns_and_the_choice_locates(tmp_path, user_dir):
     at = _page([(path.name, path.read_bytes())])
     _ok(at)
     warning = _plain(at.warning[0].value)
-    assert warning.startswith("roads_gcj02.geojson: read as WGS-84") and "--datum gcj02" in warning
+    assert warning.startswith("roads_gcj02.geojson: read as WGS-84")
+    assert "--datum gcj02" in warning
     assert "gcj02 fits" in _plain(at.info[0].value)
-    assert not at.checkbox and not user_dir.exists()
+    assert not at.checkbox
+    assert not user_dir.exists()
     at.radio(key="locate_datum").set_value("gcj02").run()
     _ok(at)
     assert not at.warning

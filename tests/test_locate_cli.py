@@ -57,7 +57,8 @@ def test_the_datum_trap_is_one_line_and_nothing_is_written(tmp_path, user_dir, c
     path = lf.write_gcj_geojson(tmp_path)
     assert main(["locate", "--from", str(path)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("planmap locate: roads_gcj02.geojson: read as")
+    assert err.count("\n") == 1
+    assert err.startswith("planmap locate: roads_gcj02.geojson: read as")
     assert "--datum gcj02" in err
     assert not user_dir.exists()
 
@@ -93,8 +94,12 @@ def test_hostile_names_are_escaped_in_the_terminal(tmp_path, user_dir, capsys):
     pyogrio.write_dataframe(frame, path)
     assert main(["locate", "--from", str(path), "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
-    assert "清水河三路\\x1b\\x07" in out and "翠竹路\\u202e" in out and "evil\\x1b[31m.gpkg" in out
+    assert "\x1b" not in out
+    assert "\x07" not in out
+    assert "\u202e" not in out
+    assert "清水河三路\\x1b\\x07" in out
+    assert "翠竹路\\u202e" in out
+    assert "evil\\x1b[31m.gpkg" in out
 
 
 def test_picks_are_parsed_at_the_edge():
@@ -141,7 +146,8 @@ def test_done_when_bureau_roads_are_located_and_the_next_build_shows_them(
 
     assert main(["locate", "--from", str(bureau), "--licence", "内部资料 internal use"]) == 0
     out = capsys.readouterr().out
-    assert "saved 3 location(s) to " in out and "1 place(s) left to choose" in out
+    assert "saved 3 location(s) to " in out
+    assert "1 place(s) left to choose" in out
     stored = _store(user_dir).locations().set_index("id")
     assert sorted(stored.index) == [
         "road.luosha_upgrade",
@@ -208,7 +214,8 @@ def test_a_sourced_location_and_a_drawing_are_never_overwritten(tmp_path, user_d
     pyogrio.write_dataframe(frame, path)
     assert main(["locate", "--from", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "sourced" in out and "port.liantang" in out  # reported
+    assert "sourced" in out
+    assert "port.liantang" in out
     assert "saved 0 location(s)" in out
     kept = store.locations().set_index("id")
     assert list(kept.index) == ["road.qingshuihe_3rd_widening"]

@@ -32,7 +32,8 @@ def folder(tmp_path_factory) -> Path:
 def test_sign_test():
     assert sign_test_p(7, 7) == pytest.approx(1 / 128)
     assert sign_test_p(7, 7) <= ALPHA < sign_test_p(6, 6)  # 7 of 7 is the least that counts
-    assert sign_test_p(0, 10) == 1.0 and sign_test_p(0, 0) == 1.0
+    assert sign_test_p(0, 10) == 1.0
+    assert sign_test_p(0, 0) == 1.0
     assert sign_test_p(9, 10) == pytest.approx(11 / 1024)
 
 
@@ -42,10 +43,14 @@ def test_a_shifted_file_labelled_wgs84_is_caught(folder, ctx, datum, shift):
     with pytest.raises(DatumTrapError) as info:
         locate(path, context=ctx)
     message, check = str(info.value), info.value.check
-    assert "\n" not in message and message.startswith(f"roads_{datum}.geojson: read as WGS-84")
-    assert f"re-run with --datum {datum}" in message and "Nothing was written" in message
-    assert check.best is Datum.get(datum) and check.claimed is Datum.WGS84
-    assert check.references >= 10 and check.p <= ALPHA
+    assert "\n" not in message
+    assert message.startswith(f"roads_{datum}.geojson: read as WGS-84")
+    assert f"re-run with --datum {datum}" in message
+    assert "Nothing was written" in message
+    assert check.best is Datum.get(datum)
+    assert check.claimed is Datum.WGS84
+    assert check.references >= 10
+    assert check.p <= ALPHA
     assert check.median_m[Datum.get(datum)] < 5 < 300 < check.median_m[Datum.WGS84]
     assert shift[0] < check.shift_m < shift[1]
 
@@ -53,7 +58,8 @@ def test_a_shifted_file_labelled_wgs84_is_caught(folder, ctx, datum, shift):
 def test_the_planners_choice_converts_exactly(folder, ctx):
     path = lf.write_gcj_geojson(folder, datum="gcj02")
     result = locate(path, datum="gcj02", context=ctx)
-    assert result.check.verdict == "consistent" and result.datum is Datum.GCJ02
+    assert result.check.verdict == "consistent"
+    assert result.datum is Datum.GCJ02
     option = next(p for p in result.proposals if p.place_id == "road.luosha_upgrade").options[0]
     original = lf.line_in(lf.road_frame()[["DLMC", "geometry"]], "罗沙路")
     assert shapely.hausdorff_distance(option.geometry, original) < 1e-7  # iterative inverse
@@ -70,14 +76,17 @@ def test_keeping_a_trap_file_as_it_is_is_a_choice_and_is_noted(folder, ctx):
 def test_a_true_wgs84_file_passes(ctx):
     frame = lf.road_frame()
     check = check_datum(frame.geometry.array.to_numpy(), claimed="wgs84", context=ctx)
-    assert check.verdict == "consistent" and check.best is Datum.WGS84
-    assert check.median_m[Datum.WGS84] < 1 and check.median_m[Datum.GCJ02] > 300
+    assert check.verdict == "consistent"
+    assert check.best is Datum.WGS84
+    assert check.median_m[Datum.WGS84] < 1
+    assert check.median_m[Datum.GCJ02] > 300
 
 
 def test_a_claimed_gcj02_file_that_is_wgs84_is_caught(ctx):
     frame = lf.road_frame()
     check = check_datum(frame.geometry.array.to_numpy(), claimed="gcj02", context=ctx)
-    assert check.trap and check.best is Datum.WGS84
+    assert check.trap
+    assert check.best is Datum.WGS84
 
 
 def test_too_few_references_is_unchecked_not_blocked(folder, ctx):
@@ -101,7 +110,8 @@ def test_a_named_reference_counts_with_its_own_feature(ctx):
     )
     row = int(np.flatnonzero(ctx.references["kind"] == "district")[0])
     check = check_datum(geoms, claimed="wgs84", context=ctx, named={row: [len(geoms) - 1]})
-    assert check.trap and check.best is Datum.GCJ02
+    assert check.trap
+    assert check.best is Datum.GCJ02
 
 
 def test_random_roads_do_not_raise_a_false_alarm(ctx):

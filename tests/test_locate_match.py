@@ -59,9 +59,11 @@ def test_kinds_from_the_name_then_the_type_fields():
 
 def test_project_words_works_and_variants(bureau_result):
     luosha = proposal(bureau_result, "road.luosha_upgrade")
-    assert luosha.state is State.LOCATED and luosha.options[0].precision.value == "located"
+    assert luosha.state is State.LOCATED
+    assert luosha.options[0].precision.value == "located"
     xinxiu = proposal(bureau_result, "road.xinxiu_interchange")  # 立交 vs 立交桥
-    assert xinxiu.state is State.LOCATED and xinxiu.options[0].name == "新秀立交桥"
+    assert xinxiu.state is State.LOCATED
+    assert xinxiu.options[0].name == "新秀立交桥"
 
 
 def test_works_stripped_from_a_name_without_an_alias(tmp_path, ctx):
@@ -86,7 +88,8 @@ def test_a_phase_lies_within(tmp_path, ctx):
         context=Context(ctx.district, gaz),
     )
     phase = proposal(result, "road.wenjin_phase2")
-    assert phase.rule is Rule.PHASE and phase.options[0].precision.value == "within"
+    assert phase.rule is Rule.PHASE
+    assert phase.options[0].precision.value == "within"
 
 
 def test_a_tunnel_is_not_its_road(bureau_result, tmp_path, ctx):
@@ -99,16 +102,19 @@ def test_a_tunnel_is_not_its_road(bureau_result, tmp_path, ctx):
 
 def test_segments_of_one_road_merge(bureau_result):
     option = proposal(bureau_result, "road.luosha_upgrade").options[0]
-    assert len(option.fids) == 4 and option.geometry.geom_type == "LineString"
+    assert len(option.fids) == 4
+    assert option.geometry.geom_type == "LineString"
     assert 1500 < option.length_m < 3000
 
 
 def test_directional_roads_are_offered_never_picked(bureau_result):
     dongmen = proposal(bureau_result, "road.dongmen_road_upgrade")
-    assert dongmen.state is State.CHOOSE and dongmen.rule is Rule.DIRECTIONS
+    assert dongmen.state is State.CHOOSE
+    assert dongmen.rule is Rule.DIRECTIONS
     assert sorted(o.name for o in dongmen.options) == ["东门中路", "东门北路", "东门南路"]
     for option in dongmen.options:
-        assert option.length_m > 100 and option.distance_m == 0
+        assert option.length_m > 100
+        assert option.distance_m == 0
         assert "km at 114." in option.describe()
 
 
@@ -122,7 +128,8 @@ def test_one_name_in_two_places_is_a_choice(tmp_path, ctx):
     )
     result = locate(path, context=ctx)
     choice = proposal(result, "road.qingshuihe_3rd_widening")
-    assert choice.state is State.CHOOSE and len(choice.options) == 2
+    assert choice.state is State.CHOOSE
+    assert len(choice.options) == 2
     assert "2 separate features" in choice.note
 
 
@@ -131,7 +138,8 @@ def test_a_same_named_road_far_away_is_set_aside(tmp_path, ctx):
     path = write(tmp_path, [("清水河三路", through("笋岗站", "泥岗站")), ("清水河三路", far)])
     result = locate(path, context=ctx)
     near = proposal(result, "road.qingshuihe_3rd_widening")
-    assert near.state is State.LOCATED and len(near.away) == 1
+    assert near.state is State.LOCATED
+    assert len(near.away) == 1
     assert near.away[0].distance_m > MAX_AWAY_M
     only_far = locate(
         write(tmp_path / "far", [("清水河三路", far), ("文锦路", through("文锦站", "黄贝岭站"))]),
@@ -143,10 +151,13 @@ def test_a_same_named_road_far_away_is_set_aside(tmp_path, ctx):
 def test_the_extension_rule(bureau_result):
     """The file holds 翠竹路, not its northern extension: context, and unlocated."""
     ext = proposal(bureau_result, "road.cuizhu_north_ext")
-    assert ext.state is State.UNLOCATED and ext.rule is Rule.EXTENSION
-    assert [o.name for o in ext.options] == ["翠竹路"] and "extension rule" in ext.note
+    assert ext.state is State.UNLOCATED
+    assert ext.rule is Rule.EXTENSION
+    assert [o.name for o in ext.options] == ["翠竹路"]
+    assert "extension rule" in ext.note
     east = proposal(bureau_result, "road.shennan_east_ext")  # alias 深南东路东延 -> 深南东路
-    assert east.state is State.UNLOCATED and [o.name for o in east.options] == ["深南东路"]
+    assert east.state is State.UNLOCATED
+    assert [o.name for o in east.options] == ["深南东路"]
 
 
 def test_an_extension_with_its_own_alignment_is_located(tmp_path, ctx):
@@ -160,7 +171,8 @@ def test_a_sourced_place_is_reported_not_overwritten(tmp_path, ctx):
         [("莲塘口岸", Point(114.1505, 22.5562)), ("文锦路", through("文锦站", "黄贝岭站"))],
     )
     port = proposal(locate(path, context=ctx), "port.liantang")
-    assert port.state is State.SOURCED and "not written" in port.note
+    assert port.state is State.SOURCED
+    assert "not written" in port.note
 
 
 def test_zero_matches(tmp_path, ctx):

@@ -44,7 +44,8 @@ def located(result) -> dict[str, str]:
 def test_names_lose_padding_cr_and_lf():
     assert clean_name("罗沙路\r\n") == "罗沙路"
     assert clean_name(" 东门  中路\t") == "东门 中路"
-    assert clean_name("\u3000") is None and clean_name(None) is None
+    assert clean_name("\u3000") is None
+    assert clean_name(None) is None
     assert clean_name(float("nan")) is None
 
 
@@ -54,7 +55,8 @@ def test_gbk_is_told_from_big5_garbage():
     guess = guess_encoding(gbk)
     assert guess.encoding == "gb18030"
     scores = dict(guess.scores)
-    assert scores["utf-8"] is None and (scores["big5"] is None or scores["big5"] < 0.8)
+    assert scores["utf-8"] is None
+    assert scores["big5"] is None or scores["big5"] < 0.8
     # GBK read as Big5 decodes without error, into rare characters
     assert plausibility(["陲藷笢繚"]) < 0.5 < plausibility(["东门中路"])
 
@@ -70,9 +72,11 @@ def test_shown_escapes_terminal_controls():
 def test_bureau_shapefile_gbk_without_cpg(bureau, ctx):
     assert not bureau.with_suffix(".cpg").exists()
     result = locate(bureau, context=ctx)
-    assert result.encoding is not None and result.encoding.encoding == "gb18030"
+    assert result.encoding is not None
+    assert result.encoding.encoding == "gb18030"
     assert "tried utf-8 (does not decode)" in " ".join(result.notes)
-    assert result.name_field == "DLMC" and result.crs.crs.to_epsg() == 4547
+    assert result.name_field == "DLMC"
+    assert result.crs.crs.to_epsg() == 4547
     assert located(result) == {
         "road.luosha_upgrade": "罗沙路",  # padded with CR/LF in the DBF
         "road.qingshuihe_3rd_widening": "清水河三路",
@@ -206,7 +210,8 @@ def test_a_file_without_crs(tmp_path, ctx):
     pyogrio.write_dataframe(frame, lonlat)
     lonlat.with_suffix(".prj").unlink()
     result = locate(lonlat, context=ctx)  # plainly lon/lat near the district
-    assert result.crs.origin == "assumed" and located(result)
+    assert result.crs.origin == "assumed"
+    assert located(result)
     metric = tmp_path / "metric.shp"
     pyogrio.write_dataframe(frame.to_crs(4547), metric)
     metric.with_suffix(".prj").unlink()
@@ -229,7 +234,8 @@ def test_web_mercator(tmp_path, ctx):
     path = tmp_path / "mercator.geojson"
     pyogrio.write_dataframe(_frame().rename(columns={"DLMC": "name"}).to_crs(3857), path)
     result = locate(path, context=ctx)
-    assert result.crs.crs.to_epsg() == 3857 and located(result)
+    assert result.crs.crs.to_epsg() == 3857
+    assert located(result)
 
 
 def test_the_located_line_is_the_files_own(bureau, ctx):
@@ -339,13 +345,16 @@ def test_the_file_is_read_once(bureau, ctx, monkeypatch):
     locate(bureau, context=ctx)
     full = [c for c in calls if c.get("read_geometry", True)]
     assert len(full) == 1
-    assert full[0]["bbox"] is not None and full[0]["columns"] == ["DLMC", "DLDJ"]
+    assert full[0]["bbox"] is not None
+    assert full[0]["columns"] == ["DLMC", "DLDJ"]
     assert all(c.get("max_features") for c in calls if not c.get("read_geometry", True))
 
 
 def test_meta_of_a_layer(bureau):
     source = open_source(bureau)
     meta = layer_meta(source, source.pick_layer(None))
-    assert meta.name_field == "DLMC" and meta.hint_fields == ("DLDJ",)
-    assert meta.encoding == "gb18030" and meta.features == 13
+    assert meta.name_field == "DLMC"
+    assert meta.hint_fields == ("DLDJ",)
+    assert meta.encoding == "gb18030"
+    assert meta.features == 13
     assert np.isfinite(meta.bounds).all()

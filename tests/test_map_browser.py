@@ -101,11 +101,12 @@ def _open(browser, path: Path, *, shot: str):
 def test_standalone_map_draws_offline(browser, tmp_path):
     out = tmp_path / "map.html"
     make_map(layer_set(luohu_layers()), embed=True).save(str(out))
-    page, blocked, dialogs, errors = _open(browser, out, shot="map_none.png")
+    page, blocked, _dialogs, errors = _open(browser, out, shot="map_none.png")
 
     assert page.evaluate("typeof window.L") == "object"
     assert page.evaluate("window.__planmap.layerCounts") == EXPECTED_COUNTS
-    assert blocked == [] and errors == []
+    assert blocked == []
+    assert errors == []
     legend = page.locator(".planmap-legend")
     assert legend.is_visible()
     assert "Metro project (planned), schematic" in legend.inner_text()
@@ -114,7 +115,8 @@ def test_standalone_map_draws_offline(browser, tmp_path):
     # all eight overlays are listed in the layer switcher, Structure first, Context last
     names = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
     assert len(names) == 9
-    assert names[0].strip().startswith("Structure") and names[-2].strip().startswith("Context")
+    assert names[0].strip().startswith("Structure")
+    assert names[-2].strip().startswith("Context")
     assert names[-1].strip().startswith("Labels")
     # names are written on the map, not only on hover
     assert "罗湖口岸" in page.locator(".planmap-label").all_inner_texts()
@@ -148,7 +150,9 @@ def test_hostile_name_is_text(browser, tmp_path):
     page.screenshot(path=str(SHOTS / "map_popup_xss.png"))
     assert XSS in popup.first.inner_text()
     assert page.locator(".leaflet-popup-content img").count() == 0
-    assert dialogs == [] and errors == [] and blocked == []
+    assert dialogs == []
+    assert errors == []
+    assert blocked == []
     assert page.evaluate("window.__planmap.highlight") == "port.wenjindu"
     page.close()
 
@@ -157,9 +161,10 @@ def test_hostile_name_is_text(browser, tmp_path):
 def test_online_basemap_fails_soft_offline(browser, tmp_path):
     out = tmp_path / "map.html"
     make_map(layer_set(luohu_layers()), embed=True, basemap="amap").save(str(out))
-    page, blocked, dialogs, errors = _open(browser, out, shot="map_amap_offline.png")
+    page, blocked, _dialogs, errors = _open(browser, out, shot="map_amap_offline.png")
     assert page.evaluate("window.__planmap.layerCounts") == EXPECTED_COUNTS
-    assert blocked and all("autonavi.com" in u for u in blocked)  # only tiles were asked for
+    assert blocked
+    assert all("autonavi.com" in u for u in blocked)
     assert errors == []
     page.close()
 
@@ -181,17 +186,18 @@ def _icon_loaded(page) -> bool:
 def test_draw_tools_work_in_a_standalone_map(browser, tmp_path):
     out = tmp_path / "map.html"
     make_map(layer_set(luohu_layers()), embed=True, draw=DrawTools()).save(str(out))
-    page, blocked, dialogs, errors = _open(browser, out, shot="map_draw.png")
+    page, blocked, _dialogs, errors = _open(browser, out, shot="map_draw.png")
     assert page.locator(".leaflet-draw-draw-polyline").is_visible()
     assert page.locator(".leaflet-draw-draw-polygon").is_visible()
     assert page.locator(".leaflet-draw-draw-circle").count() == 0
     _draw_a_marker(page)
     assert _icon_loaded(page)  # the default marker image is found though it is inlined
-    assert blocked == [] and errors == []
+    assert blocked == []
+    assert errors == []
     page.close()
 
 
-@pytest.fixture()
+@pytest.fixture
 def served(tmp_path):
     """A localhost server with the vendored assets at /vendor/, as Streamlit serves them."""
     import functools
@@ -253,13 +259,17 @@ def test_template_syntax_in_file_names_shows_literally(browser, tmp_path):
     make_map(read_layers_dir(folder), embed=True).save(str(out))
     page, blocked, dialogs, errors = _open(browser, out, shot="map_injection.png")
     names = " | ".join(page.locator(".leaflet-control-layers-overlays label").all_inner_texts())
-    assert hostile.CANARY in names and hostile.LOOP in names
-    assert "49" not in names and "LOOPLOOPLOOP" not in names
+    assert hostile.CANARY in names
+    assert hostile.LOOP in names
+    assert "49" not in names
+    assert "LOOPLOOPLOOP" not in names
     # the layer keys reach the page's script as data, exactly as named
     counts = page.evaluate("window.__planmap.layerCounts")
     assert counts == {hostile.CANARY: 2, hostile.LOOP: 2}
     assert page.evaluate("window.__pwned") is None
-    assert blocked == [] and errors == [] and dialogs == []
+    assert blocked == []
+    assert errors == []
+    assert dialogs == []
     page.close()
 
 
@@ -291,10 +301,12 @@ def test_multipoints_and_collections_draw_with_tooltips(browser, tmp_path):
     out = tmp_path / "map.html"
     with pytest.warns(UserWarning, match="GeometryCollection"):  # folium's, on tooltips
         make_map(layer_set(frames), embed=True).save(str(out))
-    page, blocked, dialogs, errors = _open(browser, out, shot="map_multipoint.png")
-    assert errors == [] and blocked == []
+    page, blocked, _dialogs, errors = _open(browser, out, shot="map_multipoint.png")
+    assert errors == []
+    assert blocked == []
     counts = page.evaluate("window.__planmap.layerCounts")
-    assert counts["low_altitude"] == 2 and counts["zones"] == 1
+    assert counts["low_altitude"] == 2
+    assert counts["zones"] == 1
     page.close()
 
 
@@ -312,12 +324,14 @@ def test_the_context_base_draws_under_the_plan_offline(browser, tmp_path):
     base = context_base(load_gazetteer(record), record)
     out = tmp_path / "context.html"
     make_map(plan, embed=True, basemap="context", base=base).save(str(out))
-    page, blocked, dialogs, errors = _open(browser, out, shot="map_context_base.png")
-    assert blocked == [] and errors == []
+    page, blocked, _dialogs, errors = _open(browser, out, shot="map_context_base.png")
+    assert blocked == []
+    assert errors == []
     counts = page.evaluate("window.__planmap.layerCounts")
     assert counts["base_communities"] == 39  # not in the plan: the base draws them
     assert "base_subdistricts" not in counts  # the plan's context layer draws the 街道
-    assert counts["context"] >= 40 and counts["low_altitude"] == 102
+    assert counts["context"] >= 40
+    assert counts["low_altitude"] == 102
     attribution = page.locator(".leaflet-control-attribution").inner_text()
     assert "© OpenStreetMap contributors" in attribution
     # communities appear from zoom 14 on, not at district zoom

@@ -26,7 +26,10 @@ def test_reads_what_the_file_holds(luohu_tiles):
     # the metadata bounds, inside the tiles' extent
     assert mb.bounds == pytest.approx(LUOHU_BOX)
     w, s, e, n = mb.finest_bounds
-    assert w <= LUOHU_BOX[0] and s <= LUOHU_BOX[1] and e >= LUOHU_BOX[2] and n >= LUOHU_BOX[3]
+    assert w <= LUOHU_BOX[0]
+    assert s <= LUOHU_BOX[1]
+    assert e >= LUOHU_BOX[2]
+    assert n >= LUOHU_BOX[3]
 
 
 def test_rows_are_flipped_from_tms_to_xyz(luohu_tiles):
@@ -46,7 +49,8 @@ def test_without_metadata_the_format_is_read_from_the_tiles(tmp_path):
         con.execute("DROP TABLE metadata")
     con.close()
     mb = read_mbtiles(path)
-    assert mb.format == "jpg" and mb.attribution == ""
+    assert mb.format == "jpg"
+    assert mb.attribution == ""
     assert mb.bounds == mb.finest_bounds  # no declared bounds: the tiles' own extent
 
 
@@ -73,7 +77,8 @@ def _one_line(path, match):
     with pytest.raises(DataError, match=match) as info:
         read_mbtiles(path)
     message = str(info.value)
-    assert "\n" not in message and str(path) in message
+    assert "\n" not in message
+    assert str(path) in message
     return message
 
 

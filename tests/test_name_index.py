@@ -19,7 +19,8 @@ def index() -> NameIndex:
 )
 def test_lookup_is_resolve_under_the_record_policy(index: NameIndex, name: str) -> None:
     found = index.lookup(name)
-    assert found and found[0] == index.resolve(name, policy=Policy.RECORD)
+    assert found
+    assert found[0] == index.resolve(name, policy=Policy.RECORD)
 
 
 @pytest.mark.parametrize("name", ["春风路", "深南路", "东门中路", "龙过水", "翠竹路"])

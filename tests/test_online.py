@@ -303,7 +303,8 @@ def test_nominatim_request_params(settings: OnlineSettings) -> None:
     _, boxed = nominatim_request(
         "莲塘口岸", settings=settings, viewbox=(114.05, 22.51, 114.23, 22.63)
     )
-    assert boxed["viewbox"] == "114.05,22.51,114.23,22.63" and boxed["bounded"] == 0
+    assert boxed["viewbox"] == "114.05,22.51,114.23,22.63"
+    assert boxed["bounded"] == 0
 
 
 @pytest.mark.parametrize("district", ["luohu", "futian"])
@@ -351,7 +352,8 @@ def test_geocode_online_falls_back_to_nominatim(
     assert "is not in the gazetteer; OpenStreetMap Nominatim" in err
     ((method, path),) = reply.requests
     left, bottom, right, top = viewbox_of()
-    assert method == "GET" and f"viewbox={left:g}%2C{bottom:g}%2C{right:g}%2C{top:g}" in path
+    assert method == "GET"
+    assert f"viewbox={left:g}%2C{bottom:g}%2C{right:g}%2C{top:g}" in path
 
 
 def test_geocode_online_failure_is_one_line(monkeypatch, tmp_path, capsys) -> None:
@@ -362,7 +364,8 @@ def test_geocode_online_failure_is_one_line(monkeypatch, tmp_path, capsys) -> No
     monkeypatch.setenv("PLANMAP_TIMEOUT", "2")
     assert main(["geocode", "不存在的地方", "--online"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("planmap geocode: 127.0.0.1: ") and "\n" not in err
+    assert err.startswith("planmap geocode: 127.0.0.1: ")
+    assert "\n" not in err
 
 
 @pytest.mark.parametrize(("query", "limit"), [("  ", 5), ("莲塘", 0), ("莲塘", 41)])
@@ -477,7 +480,8 @@ def test_request_sends_user_agent_and_params(
     method, path = reply.requests[0]
     assert method == "GET"
     assert path.startswith("/api/search?")
-    assert "format=jsonv2" in path and "viewbox=1%2C2%2C3%2C4&bounded=0" in path
+    assert "format=jsonv2" in path
+    assert "viewbox=1%2C2%2C3%2C4&bounded=0" in path
     assert reply.user_agents == ["planmap/0.1"]
 
 
@@ -648,7 +652,8 @@ def test_osmnx_settings_are_restored_after_a_failure(settings: OnlineSettings) -
     closed = dataclasses.replace(settings, overpass_url=CLOSED_PORT_URL, timeout_s=1)
     with pytest.raises(NetworkError):
         osm_features(BBOX, {"railway": "station"}, settings=closed)
-    with pytest.raises(RuntimeError), osmnx_configured(closed):
+    # settings are checked inside the block, then restored when it raises
+    with pytest.raises(RuntimeError), osmnx_configured(closed):  # noqa: PT012
         assert ox.settings.overpass_url == CLOSED_PORT_URL
         assert ox.settings.overpass_rate_limit is False
         raise RuntimeError("boom")

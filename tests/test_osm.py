@@ -113,7 +113,7 @@ def test_parse_other_tags(text: str | None, expected: dict[str, str]) -> None:
 @pytest.mark.parametrize("reader", [read_osm_routes, lambda p: read_osm_features(p, {"a": True})])
 def test_missing_file_is_a_data_error(tmp_path: Path, reader) -> None:
     missing = tmp_path / "nowhere.osm"
-    with pytest.raises(DataError, match="nowhere.osm: no such OSM file"):
+    with pytest.raises(DataError, match=r"nowhere.osm: no such OSM file"):
         reader(missing)
 
 
@@ -121,6 +121,6 @@ def test_missing_file_is_a_data_error(tmp_path: Path, reader) -> None:
 def test_not_osm_is_a_one_line_data_error(tmp_path: Path, reader) -> None:
     bad = tmp_path / "bad.osm"
     bad.write_text("this is not xml\n", encoding="utf-8")
-    with pytest.raises(DataError, match="bad.osm: ") as info:
+    with pytest.raises(DataError, match=r"bad.osm: ") as info:
         reader(bad)
     assert "\n" not in str(info.value)

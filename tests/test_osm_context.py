@@ -40,9 +40,11 @@ def test_every_polygon_is_valid_and_carries_its_licence(dataset):
     assert len(frame) == {"subdistricts": 10, "communities": 39, "parks": 30}[dataset]
     assert shapely.is_valid(frame.geometry.array).all()
     assert set(frame.geometry.geom_type) <= {"Polygon", "MultiPolygon"}
-    assert (frame["licence"] == LICENCE).all() and (frame["attribution"] == ATTRIBUTION).all()
+    assert (frame["licence"] == LICENCE).all()
+    assert (frame["attribution"] == ATTRIBUTION).all()
     assert frame["source"].str.contains("© OpenStreetMap contributors").all()
-    assert "phone" not in frame and "address" not in frame  # not needed, not shipped
+    assert "phone" not in frame
+    assert "address" not in frame
     if "osm_id" in frame:
         ids = frame["osm_id"].astype(int).astype(str)
         assert all(f"relation {i}" in s for i, s in zip(ids, frame["source"], strict=True))
@@ -71,7 +73,8 @@ def _boundary_offsets(parts, district_m) -> np.ndarray:
 
 def test_converted_outlines_sit_on_the_district_boundary(district_m):
     offsets = _boundary_offsets(_union_m("subdistricts"), district_m)
-    assert np.median(offsets) < 30 and np.percentile(offsets, 90) < 100
+    assert np.median(offsets) < 30
+    assert np.percentile(offsets, 90) < 100
 
 
 def test_read_as_wgs84_the_raw_polygons_would_be_hundreds_of_metres_off(district_m):

@@ -134,10 +134,12 @@ def test_a_publish_failing_at_any_step_leaves_the_previous_build_whole(tmp_path,
         assert pyogrio.list_layers(out / "planmap.gpkg") is not None
         # the next run publishes and clears what the failed one left
         write_build(layers_b(), out)
-        assert _seen(out) == B and _leftovers(out) == []
+        assert _seen(out) == B
+        assert _leftovers(out) == []
         assert sorted(p.name for p in out.glob("*.geojson")) == ["roads.geojson", "zones.geojson"]
     # until the manifest switch the previous build is what a reader gets, after it the new one
-    assert outcomes[0] == "A" and "A" in outcomes
+    assert outcomes[0] == "A"
+    assert "A" in outcomes
     assert outcomes == sorted(outcomes)  # A...A then (if any) B...B: no third state
 
 
@@ -166,7 +168,7 @@ def test_a_folder_copied_without_builds_is_checked_file_by_file(tmp_path):
     assert not html.exists()
     (copy / "zones.geojson").unlink()
     (copy / "roads.geojson").unlink()
-    with pytest.raises(DataError, match="lists roads.geojson, which is missing"):
+    with pytest.raises(DataError, match=r"lists roads.geojson, which is missing"):
         read_build(copy)
 
 
@@ -176,7 +178,7 @@ def test_a_tampered_published_file_is_refused_not_drawn(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     published = out / publish.BUILDS / manifest["build"] / "ports.geojson"
     published.write_text(published.read_text(encoding="utf-8").replace("old0", "odd0"))
-    with pytest.raises(DataError, match="ports.geojson: does not match the build manifest"):
+    with pytest.raises(DataError, match=r"ports.geojson: does not match the build manifest"):
         read_build(out)
 
 
@@ -205,7 +207,8 @@ def test_stale_staging_folders_of_killed_runs_are_cleaned(tmp_path):
     write_build(layers_b(), out)
     assert _leftovers(out) == []
     builds = sorted(p.name for p in (out / publish.BUILDS).iterdir())
-    assert "20200101T000000Z-deadbeef" not in builds and len(builds) <= 2
+    assert "20200101T000000Z-deadbeef" not in builds
+    assert len(builds) <= 2
     write_build(layers_a(), out)
     write_build(layers_b(), out)
     assert len(list((out / publish.BUILDS).iterdir())) == 2  # the current and the one before
@@ -227,7 +230,8 @@ def test_two_builds_into_one_folder_take_turns(tmp_path):
     finally:
         os.close(fd)
     worker.join(60)
-    assert done.is_set() and _seen(out) == B
+    assert done.is_set()
+    assert _seen(out) == B
 
 
 _KILLED = """
@@ -269,4 +273,5 @@ def test_kill_9_mid_publish_leaves_a_readable_build(tmp_path):
         mid_publish += bool(_leftovers(out) or unpublished)
     assert mid_publish  # some kill hit a publish half done (a loose staging folder or build)
     write_build(layers_b(), out)  # the next run clears what the killed ones left
-    assert _leftovers(out) == [] and _seen(out) == B
+    assert _leftovers(out) == []
+    assert _seen(out) == B

@@ -85,7 +85,8 @@ def _rgba(hex_colour: str, opacity: float) -> list[int]:
 def test_the_project_opens_with_every_layer_valid(qgis_run):
     layer_set, report, _ = qgis_run
     assert report["read"]
-    assert report["layers"] and all(layer["valid"] for layer in report["layers"])
+    assert report["layers"]
+    assert all(layer["valid"] for layer in report["layers"])
     assert report["title"] == layer_set.title
     assert report["crs"] == "EPSG:3857"  # WGS-84 data shown like the web map
     assert OSM_ATTRIBUTION in report["metadata"]["abstract"]
@@ -119,7 +120,8 @@ def test_groups_order_and_drawing_order_are_the_web_maps(qgis_run):
     with_shapes = {q.layer for q in by_id.values() if q.shape is not None}
     assert drawn_top_first == [n for n in reversed(layer_set.draw_order()) if n in with_shapes]
     # context at the bottom, stations on top, as in the web map
-    assert drawn_top_first[0] == "metro_stations" and drawn_top_first[-1] == "context"
+    assert drawn_top_first[0] == "metro_stations"
+    assert drawn_top_first[-1] == "context"
 
 
 def _check_symbol(rule: dict, expected) -> None:
@@ -139,7 +141,8 @@ def _check_symbol(rule: dict, expected) -> None:
         assert np.allclose(line["dash"], dash_mm(s["dashArray"]), atol=1e-3), rule["label"]
     if expected.shape.value == "area":
         if s["hatch"]:
-            assert "LinePatternFill" in classes and "SimpleFill" not in classes
+            assert "LinePatternFill" in classes
+            assert "SimpleFill" not in classes
         elif s["fill"] and s["fillOpacity"] > 0:
             fill = layers[0]
             assert fill["class"] == "SimpleFill"
@@ -184,7 +187,7 @@ def test_each_table_loads_its_default_style_from_layer_styles(qgis_run):
 
 
 def test_labels_use_a_cjk_font(qgis_run):
-    layer_set, report, _ = qgis_run
+    _layer_set, report, _ = qgis_run
     labelled = [layer for layer in report["layers"] if layer.get("labels", {}).get("enabled")]
     assert {layer["id"].split("_")[0] for layer in labelled} >= {"ports", "context", "structure"}
     for layer in labelled:
@@ -214,7 +217,8 @@ def _over_white(hex_colour: str, opacity: float) -> np.ndarray:
 
 def test_the_render_shows_the_plan_over_the_context_in_its_colours(qgis_run):
     layer_set, report, image = qgis_run
-    assert report["render"]["saved"] and not report["render"]["errors"]
+    assert report["render"]["saved"]
+    assert not report["render"]["errors"]
     assert image.size == SIZE
     from layers.styles import style_for
 

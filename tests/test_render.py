@@ -313,7 +313,8 @@ def test_one_group_and_geojson_per_layer_with_counts(layers):
     )
     children = list(m._children.values())
     assert isinstance(children[-1], folium.LayerControl)  # added last
-    assert m.options["prefer_canvas"] is True and m.options["maxZoom"] == 19
+    assert m.options["prefer_canvas"] is True
+    assert m.options["maxZoom"] == 19
     assert set(EXPECTED_COUNTS) <= set(META)
 
 
@@ -333,7 +334,8 @@ def test_context_is_drawn_below_and_listed_last(layers):
 def test_unlocated_features_are_not_drawn(layers):
     gj = _geojsons(_map(layers))["metro_stations"]
     ids = [f["properties"]["id"] for f in gj.data["features"]]
-    assert "station.x" not in ids and len(ids) == 2
+    assert "station.x" not in ids
+    assert len(ids) == 2
 
 
 def test_fits_the_district(layers):
@@ -348,11 +350,14 @@ def test_highlight_fits_the_feature_and_draws_it_on_top(layers):
     m = _map(layers, highlight_id="port.luohu")
     children = list(m._children.values())
     hl = [c for c in children if isinstance(c, folium.GeoJson) and c.layer_name == "highlight"]
-    assert len(hl) == 1 and hl[0].data["features"][0]["properties"]["id"] == "port.luohu"
+    assert len(hl) == 1
+    assert hl[0].data["features"][0]["properties"]["id"] == "port.luohu"
     fit = next(c for c in children if type(c).__name__ == "FitBounds")
     (s, w), (n, e) = fit.bounds
-    assert s < 22.531083 < n and w < 114.113365 < e and n - s < 0.01
-    with pytest.raises(ValueError, match="station.x"):
+    assert s < 22.531083 < n
+    assert w < 114.113365 < e
+    assert n - s < 0.01
+    with pytest.raises(ValueError, match=r"station.x"):
         _map(layers, highlight_id="station.x")  # unlocated: not drawn
 
 
@@ -382,8 +387,10 @@ def test_popup_shows_readable_values(layers):
     frames["ports"] = layers["ports"].assign(report_excerpt="……莲塘口岸……", mentions=3)
     gj = _geojsons(_map(frames))["ports"]
     props = gj.data["features"][1]["properties"]
-    assert props["kind"] == "口岸 Border port" and props["status"] == "现状 existing"
-    assert props["precision"] == "有据定位 located" and props["mentions"] == "3"
+    assert props["kind"] == "口岸 Border port"
+    assert props["status"] == "现状 existing"
+    assert props["precision"] == "有据定位 located"
+    assert props["mentions"] == "3"
     assert props["report_excerpt"] == "……莲塘口岸……"
 
 
@@ -391,7 +398,7 @@ def test_no_cdn_links_for_offline_maps(layers):
     for kwargs in ({"embed": True}, {"asset_base": STREAMLIT_BASE_URL}):
         html = _map(layers, **kwargs).get_root().render()
         assert_no_cdn(html)
-    with pytest.raises(OfflineAssetError, match="cdn.jsdelivr.net"):
+    with pytest.raises(OfflineAssetError, match=r"cdn.jsdelivr.net"):
         assert_no_cdn(_map(layers).get_root().render())
 
 
@@ -409,9 +416,11 @@ def test_amap_shifts_geometries_about_600_m(layers):
     pts = gpd.GeoSeries([Point(plain), Point(shifted)], crs=4326).to_crs(32650)
     assert 550 < pts.iloc[0].distance(pts.iloc[1]) < 650
     tiles = [c for c in amap._children.values() if isinstance(c, folium.TileLayer)]
-    assert len(tiles) == 1 and tiles[0].options["attribution"] == "高德地图"
+    assert len(tiles) == 1
+    assert tiles[0].options["attribution"] == "高德地图"
     remote = cdn_links(amap.get_root().render())
-    assert len(remote) == 1 and remote[0].startswith("https://webrd0{s}.is.autonavi.com/")
+    assert len(remote) == 1
+    assert remote[0].startswith("https://webrd0{s}.is.autonavi.com/")
     assert_no_cdn(_map(layers, basemap="amap", embed=True).get_root().render(), allow_tiles=True)
 
 
@@ -468,7 +477,8 @@ def test_hook_survives_streamlit_folium_renaming(layers):
         script = _get_map_string(m)
         used = set(re.findall(r"(geo_json_\w+)\.getLayers", script))
         declared = set(re.findall(r"var (geo_json_\w+) = L\.geoJson", script))
-        assert len(used) == len(EXPECTED_COUNTS) and used <= declared
+        assert len(used) == len(EXPECTED_COUNTS)
+        assert used <= declared
 
 
 @pytest.mark.parametrize(
@@ -482,14 +492,16 @@ def test_hook_survives_streamlit_folium_renaming(layers):
 def test_online_basemaps_add_one_tile_layer(layers, basemap, host):
     m = _map(layers, basemap=basemap)
     tiles = [c for c in m._children.values() if isinstance(c, folium.TileLayer)]
-    assert len(tiles) == 1 and host in tiles[0].tiles and tiles[0].control is False
+    assert len(tiles) == 1
+    assert host in tiles[0].tiles
+    assert tiles[0].control is False
     plain = _geojsons(_map(layers))["ports"].data
     assert _geojsons(m)["ports"].data == plain  # only AMap is shifted
 
 
 def test_unknown_kind_names_the_feature(layers):
     bad = {"ports": layers["ports"].assign(kind=["port", "harbour", "port"])}
-    with pytest.raises(ValueError, match="layer 'ports', feature 'port.liantang': kind 'harbour'"):
+    with pytest.raises(ValueError, match=r"layer 'ports', feature 'port.liantang': kind 'harbour'"):
         _map(bad)
 
 
@@ -504,7 +516,8 @@ def test_labels_name_the_big_things_in_the_chosen_language(layers):
         return [mk.icon.options["html"] for mk in group._children.values()]
 
     zh = labels()
-    assert "<div>罗湖口岸</div>" in zh and "<div>罗湖区</div>" in zh
+    assert "<div>罗湖口岸</div>" in zh
+    assert "<div>罗湖区</div>" in zh
     assert "<div>&lt;img src=x onerror=alert(1)&gt;</div>" in zh  # escaped
     assert len(zh) == 7  # 2 districts, a zone, a cluster, 3 ports; no stations or lines
     assert "<div>Luohu Port</div>" in labels(label_lang="en")
@@ -559,7 +572,8 @@ def _unpack(packed: dict, alphabet: str, scale: int) -> list[tuple[str, Any, dic
             coords = [rings() for _ in range(next(shape))]
         props = {k: packed["u"][packed["p"][f * nk + i]] for i, k in enumerate(keys)}
         out.append((kind, coords, props, packed["s"][style]))
-    assert next(nums, None) is None and next(shape, None) is None
+    assert next(nums, None) is None
+    assert next(shape, None) is None
     return out
 
 
@@ -612,7 +626,8 @@ def test_layers_are_packed_exactly_and_compactly(layers):
             assert kind == geom["type"]
             assert coords == _open_rings(kind, geom["coordinates"])
             assert props == feat["properties"]
-            assert style["color"] and "weight" in style
+            assert style["color"]
+            assert "weight" in style
         assert json.dumps(gj.packed["c"]) in html  # the packed text is what the page gets
     coords = _geojsons(m)["context"].data["features"][0]["geometry"]["coordinates"]
     assert json.dumps(coords) not in html  # and not the GeoJSON as well
@@ -637,11 +652,13 @@ def test_a_layer_that_cannot_be_packed_is_drawn_as_geojson(layers):
     )
     m = _map(frames)
     gj = _geojsons(m)["zones"]
-    assert type(gj) is folium.GeoJson and len(gj.data["features"]) == 1
+    assert type(gj) is folium.GeoJson
+    assert len(gj.data["features"]) == 1
     assert isinstance(_geojsons(m)["ports"], PackedGeoJson)
     with pytest.warns(UserWarning, match="GeometryCollection"):  # folium's, on tooltips
         html = m.get_root().render()
-    assert "zone.gc" in html and "L.geoJson(" in html
+    assert "zone.gc" in html
+    assert "L.geoJson(" in html
 
 
 @pytest.mark.parametrize("text", ["MARK{{ 7*7 }}END", "MARK{% x %}END", "MARK{# c END"])
@@ -653,5 +670,6 @@ def test_template_syntax_in_text_is_shown_never_run(text):
     ports.loc[ports.index[0], "note"] = text
     layers["ports"] = ports
     html = _map(layers, asset_base="/app/static/vendor/").get_root().render()
-    assert "MARK49END" not in html and "MARK" in html
+    assert "MARK49END" not in html
+    assert "MARK" in html
     assert "MARK&#123;" in html or "MARK\\u0026#123;" in html

@@ -236,7 +236,8 @@ def test_short_aliases_are_skipped(rules):
         crs="EPSG:4326",
     )
     m = PlaceMatcher.from_frame(tiny, rules=rules)
-    assert "甲" in m.skipped and "ab" in m.skipped
+    assert "甲" in m.skipped
+    assert "ab" in m.skipped
     assert [x.id for x in m.find("甲地 AB 甲乙公园 abc road")] == ["a", "b"]
 
 
@@ -289,7 +290,8 @@ def test_a_surface_the_index_gives_to_another_place_is_left_out(rules):
 
 def test_one_han_test_for_the_whole_code_base(rules):
     ext_b = chr(0x20000)
-    assert is_han(ext_b) and re.fullmatch(f"[{HAN}]", ext_b)
+    assert is_han(ext_b)
+    assert re.fullmatch(f"[{HAN}]", ext_b)
     for lo, hi in HAN_RANGES:
         for code in (lo - 1, lo, hi, hi + 1):
             assert is_han(chr(code)) == bool(re.fullmatch(f"[{HAN}]", chr(code))), hex(code)
@@ -338,15 +340,18 @@ def test_evidence_is_typed_with_spans_into_the_normalised_text(seed_text, matche
     assert list(evidence) == [p.id for p in result.found]
     for place in result.found:
         item = evidence[place.id]
-        assert isinstance(item, Evidence) and item.id == place.id
-        assert type(item.mentions) is int and item.mentions == place.mentions
+        assert isinstance(item, Evidence)
+        assert item.id == place.id
+        assert type(item.mentions) is int
+        assert item.mentions == place.mentions
         assert item.excerpt == place.excerpt(
             sentences=rules.input.excerpt_sentences, chars=rules.input.excerpt_chars
         )
         assert len(item.spans) == len(place.sentences) > 0
         for (a, b), sentence in zip(item.spans, place.sentences, strict=True):
             # the sentence kept, less the ellipses of a cut
-            assert text[a:b] in sentence and len(sentence) - (b - a) <= 2
+            assert text[a:b] in sentence
+            assert len(sentence) - (b - a) <= 2
             assert any(s in text[a:b] for s in place.surface)
     assert evidence["metro.line17"].status is Status.UNDER_CONSTRUCTION
     assert evidence["port.liantang"].mentions == 4
@@ -366,7 +371,8 @@ def test_read_evidence_streams_and_counts_offsets_across_pieces(tmp_path, gaz, m
     assert evidence["port.liantang"].mentions == 4
     for item in evidence.values():
         for a, b in item.spans:
-            assert joined[a:b] and joined[a:b] in item.excerpt + joined  # inside the text
+            assert joined[a:b]
+            assert joined[a:b] in item.excerpt + joined
     first = evidence["port.liantang"]
     a, b = first.spans[0]
     assert "莲塘口岸" in joined[a:b]
@@ -649,7 +655,8 @@ def test_streaming_in_small_chunks_gives_the_same_result(tmp_path, gaz, matcher,
     path.write_text(seed, encoding="utf-8")
     _, chunks = read_report(path)
     pieces = list(chunks)
-    assert len(pieces) > 5 and "".join(pieces) == seed
+    assert len(pieces) > 5
+    assert "".join(pieces) == seed
     streamed = extract(pieces, gazetteer=gaz, matcher=matcher)
     assert [(p.id, p.mentions) for p in streamed.found] == [(p.id, p.mentions) for p in whole.found]
     assert [u.phrase for u in streamed.unresolved] == [u.phrase for u in whole.unresolved]
@@ -673,7 +680,8 @@ def test_a_huge_sentence_is_kept_as_a_window(gaz, matcher, rules):
     (sentence,) = result.found[0].sentences
     assert "罗湖口岸" in sentence
     assert len(sentence) == rules.input.max_sentence_chars + 2  # with an ellipsis at each end
-    assert sentence.startswith("…甲") and sentence.endswith("乙…")
+    assert sentence.startswith("…甲")
+    assert sentence.endswith("乙…")
 
 
 def test_memory_is_bounded_by_the_rules(tmp_path, gaz, matcher, rules):
@@ -685,7 +693,8 @@ def test_memory_is_bounded_by_the_rules(tmp_path, gaz, matcher, rules):
     result = extract_file(path, gazetteer=gaz, matcher=matcher, rules=small)
     (place,) = result.found
     assert (place.id, place.mentions, len(place.sentences)) == ("port.luohu", 5000, 3)
-    assert len(result.unresolved) == 10 and result.truncated_unresolved
+    assert len(result.unresolved) == 10
+    assert result.truncated_unresolved
 
 
 # --- HTML safety ---------------------------------------------------------------------------
@@ -725,7 +734,8 @@ def test_cli_extract_json(capsys):
 def test_cli_extract_table_and_refusal(capsys, tmp_path):
     assert main(["extract", str(REPORTS / "traditional.txt")]) == 0
     out = capsys.readouterr().out
-    assert "port.liantang" in out and "笋岗片区" in out
+    assert "port.liantang" in out
+    assert "笋岗片区" in out
     empty = tmp_path / "e.txt"
     empty.write_bytes(b"")
     assert main(["extract", str(empty)]) == 2
@@ -856,12 +866,12 @@ def test_text_for_display_limits(rules):
     from layers.report import text_for_display
 
     assert text_for_display("莲塘口岸".encode("gb18030"), where="a.txt", rules=rules) == "莲塘口岸"
-    with pytest.raises(DataError, match="a.txt: empty text"):
+    with pytest.raises(DataError, match=r"a.txt: empty text"):
         text_for_display(b"  \n", where="a.txt", rules=rules)
     small = rules.replace(display_max_chars=10)
     with pytest.raises(DataError, match="use `planmap extract`"):
         text_for_display("罗湖口岸" * 5, where="pasted text", rules=small)
-    with pytest.raises(DataError, match="b.bin: binary file"):
+    with pytest.raises(DataError, match=r"b.bin: binary file"):
         text_for_display(b"\x00\x01\x02abc", where="b.bin", rules=rules)
 
 

@@ -82,7 +82,8 @@ def _squash(text: str) -> str:
 @needs_poppler
 def test_a3_landscape_page_size(a3):
     w, h = _page_mm(a3[1]["pdf"])
-    assert abs(w - 420) <= 0.5 and abs(h - 297) <= 0.5
+    assert abs(w - 420) <= 0.5
+    assert abs(h - 297) <= 0.5
 
 
 @needs_poppler
@@ -91,7 +92,8 @@ def test_a4_portrait_page_size_and_scale(luohu, tmp_path):
     sheet = compose(layers, SheetOptions(paper="A4", orientation="portrait"), base=base)
     out = save(sheet, tmp_path / "a4.pdf")
     w, h = _page_mm(out)
-    assert abs(w - 210) <= 0.5 and abs(h - 297) <= 0.5
+    assert abs(w - 210) <= 0.5
+    assert abs(h - 297) <= 0.5
     # Luohu is 15.8 km wide; an A4 portrait frame is under 200 mm: 1:50,000 (317 mm) cannot
     # fit, 1:100,000 (158 mm) does
     assert sheet.scale == 100_000
@@ -109,16 +111,21 @@ def test_every_font_is_embedded(a3):
 
 @needs_poppler
 def test_text_layer_holds_title_legend_ratio_and_attribution(a3, luohu):
-    sheet, files = a3
+    _sheet, files = a3
     layers, _ = luohu
     text = _squash(_run("pdftotext", str(files["pdf"]), "-"))
     assert _squash("罗湖区规划示意图") in text
     assert _squash("罗湖区2025年政府工作报告") in text  # the plan's name in the subtitle
     assert "1:50,000" in text
-    assert _squash("© OpenStreetMap contributors") in text and "ODbL" in text
-    assert _squash("未作 GCJ-02 偏移") in text and "CGCS2000" in text
-    assert "罗湖区规划研究室" in text and "编制单位" in text and "制图时间" in text
-    assert "北" in text and "图例" in text
+    assert _squash("© OpenStreetMap contributors") in text
+    assert "ODbL" in text
+    assert _squash("未作 GCJ-02 偏移") in text
+    assert "CGCS2000" in text
+    assert "罗湖区规划研究室" in text
+    assert "编制单位" in text
+    assert "制图时间" in text
+    assert "北" in text
+    assert "图例" in text
     assert _squash("虚线为示意") in text
     # every style drawn has its label (the web map's legend entries of these features)
     drawn = pd.concat([g.loc[drawn_mask(g)] for g in layers.values() if len(g)])
@@ -198,7 +205,8 @@ def test_scale_bar_is_true_on_paper(a3):
     ratio = _text(_group(root, "scalebar-ratio"))
     n = int(re.search(r"1:([\d,]+)", ratio).group(1).replace(",", ""))
     metres = _metres(_text(_group(root, "scalebar-label")))
-    assert n == 50_000 and metres >= 1000
+    assert n == 50_000
+    assert metres >= 1000
     assert length_mm == pytest.approx(metres * 1000 / n, abs=0.1)  # 1 km = 1,000,000/N mm
 
 
@@ -257,7 +265,8 @@ def test_png_map_frame_is_not_blank(a3):
     frame = sheet.layout.map
     W, H = sheet.layout.paper.width_mm, sheet.layout.paper.height_mm
     h_px, w_px = img.shape[:2]
-    assert abs(w_px - W / 25.4 * 100) <= 1 and abs(h_px - H / 25.4 * 100) <= 1
+    assert abs(w_px - W / 25.4 * 100) <= 1
+    assert abs(h_px - H / 25.4 * 100) <= 1
     sx, sy = w_px / W, h_px / H
     crop = img[
         int((H - frame.y1) * sy) + 3 : int((H - frame.y) * sy) - 3,
@@ -295,8 +304,10 @@ def test_choose_scale_is_the_largest_standard_one_that_fits():
 
 
 def test_bar_length_is_round_and_fits():
-    assert bar_length(50_000, 45) == 2000 and distance_text(2000) == "2 km"
-    assert bar_length(10_000, 45) == 250 and distance_text(250) == "250 m"
+    assert bar_length(50_000, 45) == 2000
+    assert distance_text(2000) == "2 km"
+    assert bar_length(10_000, 45) == 250
+    assert distance_text(250) == "250 m"
     assert bar_length(100_000, 45) == 2500
 
 
@@ -316,6 +327,7 @@ def test_no_cjk_font_is_one_line(monkeypatch, tmp_path):
     monkeypatch.setenv("PLANMAP_CJK_FONT", str(tmp_path / "none.ttf"))
     with pytest.raises(FontMissing) as info:
         cjk_font()
-    assert "\n" not in str(info.value) and "CJK" in str(info.value)
+    assert "\n" not in str(info.value)
+    assert "CJK" in str(info.value)
     monkeypatch.delenv("PLANMAP_CJK_FONT")
     assert cjk_font().is_file()

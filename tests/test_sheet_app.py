@@ -71,12 +71,15 @@ def test_map_page_sheet_download_is_a_pdf_of_what_is_shown(served, tmp_path):
     at.run()
     _ok(at)
     buttons = [b for b in at.get("download_button") if "dl_sheet" in b.proto.id]
-    assert len(buttons) == 1 and buttons[0].proto.label == "出图 Sheet (PDF)"
+    assert len(buttons) == 1
+    assert buttons[0].proto.label == "出图 Sheet (PDF)"
     (sheet,) = _sheets(served)
     name, _mime, data = sheet
-    assert data.startswith(b"%PDF") and name.endswith("_sheet_A4_portrait.pdf")
+    assert data.startswith(b"%PDF")
+    assert name.endswith("_sheet_A4_portrait.pdf")
     w, h = _pdf_pages_mm(data, tmp_path)
-    assert abs(w - 210) <= 0.5 and abs(h - 297) <= 0.5
+    assert abs(w - 210) <= 0.5
+    assert abs(h - 297) <= 0.5
     text = subprocess.run(
         ["pdftotext", str(tmp_path / "sheet.pdf"), "-"], capture_output=True, text=True
     ).stdout
@@ -98,11 +101,13 @@ def test_landing_page_sheet_download(served, tmp_path):
     (sheet,) = _sheets(served)
     assert sheet[2].startswith(b"%PDF")
     w, h = _pdf_pages_mm(sheet[2], tmp_path)
-    assert abs(w - 420) <= 0.5 and abs(h - 297) <= 0.5
+    assert abs(w - 420) <= 0.5
+    assert abs(h - 297) <= 0.5
     text = subprocess.run(
         ["pdftotext", str(tmp_path / "sheet.pdf"), "-"], capture_output=True, text=True
     ).stdout
-    assert "起降点" in text and "1:50,000" in text
+    assert "起降点" in text
+    assert "1:50,000" in text
 
 
 def test_sheet_pdf_and_file_name():

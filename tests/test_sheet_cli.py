@@ -57,13 +57,15 @@ def test_bad_option_is_one_line_before_the_build(capsys, earlier, args, option):
 
 def test_output_in_a_missing_folder(capsys, tmp_path):
     line = _fails(capsys, "--out", str(tmp_path / "nope" / "sheet.pdf"))
-    assert "--out" in line and "does not exist" in line
+    assert "--out" in line
+    assert "does not exist" in line
 
 
 def test_unknown_extension(capsys, earlier):
     out = earlier("sheet.docx")
     line = _fails(capsys, "--out", str(out))
-    assert "--out" in line and "'.docx' is not one of: .pdf, .png, .svg" in line
+    assert "--out" in line
+    assert "'.docx' is not one of: .pdf, .png, .svg" in line
     assert out.read_bytes() == OLD
 
 
@@ -71,7 +73,8 @@ def test_no_cjk_font(capsys, earlier, monkeypatch, tmp_path):
     monkeypatch.setenv("PLANMAP_CJK_FONT", str(tmp_path / "missing.ttc"))
     out = earlier()
     line = _fails(capsys, "--out", str(out))
-    assert "no CJK font" in line and "PLANMAP_CJK_FONT" in line
+    assert "no CJK font" in line
+    assert "PLANMAP_CJK_FONT" in line
     assert out.read_bytes() == OLD
 
 
@@ -86,7 +89,8 @@ def test_scale_that_cannot_fit_says_which_would(capsys, earlier):
 def test_unknown_layer_and_empty_selection(capsys, earlier):
     out = earlier()
     line = _fails(capsys, "--out", str(out), "--layers", "nope")
-    assert "--layers 'nope' is not one of:" in line and "ports" in line
+    assert "--layers 'nope' is not one of:" in line
+    assert "ports" in line
     # roads are all unlocated: nothing of them can be drawn
     line = _fails(capsys, "--out", str(out), "--layers", "roads")
     assert "--layers/--status: nothing to draw" in line
@@ -104,7 +108,8 @@ def test_png_sheet_of_chosen_layers(capsys, earlier):
     assert re.search(r"wrote .*ports\.png \(A3 landscape, 1:\d[\d,]*,", captured.out)
     img = np.asarray(Image.open(out).convert("L"))
     h, w = img.shape
-    assert abs(h - 297 / 25.4 * 60) <= 1 and abs(w - 420 / 25.4 * 60) <= 1
+    assert abs(h - 297 / 25.4 * 60) <= 1
+    assert abs(w - 420 / 25.4 * 60) <= 1
     assert (img < 240).mean() > 0.05
     # the three ports span ~6 km: a scale larger than the district's 1:50,000 is chosen
     n = int(re.search(r"1:([\d,]+)", captured.out).group(1).replace(",", ""))

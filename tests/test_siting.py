@@ -67,13 +67,16 @@ def test_greedy_is_suboptimal_here_and_swap_repairs_it():
     a = matrix([[1, 2, 3, 4], [0, 1, 2], [3, 4, 5]], 6)
     w = np.ones(6)
     picks = siting.greedy(a, w, 2)
-    assert picks[0] == 0 and siting.covered_weight(a, w, picks) == 5
+    assert picks[0] == 0
+    assert siting.covered_weight(a, w, picks) == 5
     better, swaps = siting.swap_search(a, w, picks)
-    assert sorted(better.tolist()) == [1, 2] and swaps == 1
+    assert sorted(better.tolist()) == [1, 2]
+    assert swaps == 1
     assert siting.covered_weight(a, w, better) == 6
     assert siting.brute_force(a, w, 2) == ((1, 2), 6.0)
     exact = siting.solve(a, w, 2, solver="exact", time_limit_s=10)
-    assert exact.status == "Optimal" and sorted(exact.chosen.tolist()) == [1, 2]
+    assert exact.status == "Optimal"
+    assert sorted(exact.chosen.tolist()) == [1, 2]
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -82,13 +85,14 @@ def test_exact_equals_brute_force_and_bounds_greedy(seed):
     demand, cands = rng.uniform(0, 1000, (40, 2)), rng.uniform(0, 1000, (10, 2))
     w = rng.uniform(0.1, 5.0, 40)
     a = siting.coverage_matrix(demand, cands, 260.0)
-    combo, best = siting.brute_force(a, w, 3)
+    _combo, best = siting.brute_force(a, w, 3)
     exact = siting.solve(a, w, 3, solver="exact", time_limit_s=10)
     assert exact.status == "Optimal"
     assert exact.objective == pytest.approx(best, rel=1e-9)
     assert exact.bound == pytest.approx(best, rel=1e-6)
     lp, status, _ = siting.lp_bound(a, w, 3)
-    assert status == "Optimal" and lp >= best - 1e-6
+    assert status == "Optimal"
+    assert lp >= best - 1e-6
     for swap in (False, True):
         greedy = siting.solve(a, w, 3, swap=swap)
         assert greedy.objective <= best + 1e-9
@@ -100,7 +104,8 @@ def test_exact_reduction_merges_rows_without_changing_the_optimum():
     a = matrix([[0, 1], [2], [2, 3]], 5)  # row 4 is covered by nothing
     w = np.array([1.0, 2.0, 4.0, 1.0, 9.0])
     reduced, rw = siting.reduce_rows(a, w)
-    assert reduced.shape == (3, 3) and sorted(rw.tolist()) == [1.0, 3.0, 4.0]
+    assert reduced.shape == (3, 3)
+    assert sorted(rw.tolist()) == [1.0, 3.0, 4.0]
     assert siting.solve(a, w, 1, solver="exact").objective == 5.0  # c2: rows 2 and 3
 
 
@@ -211,7 +216,8 @@ def test_schematic_parks_say_how_they_were_derived(config):
     parks = constraints.build_constraints(config, no_border)
     wut = parks.set_index("id").loc["constraint.park.wutongshan"]
     assert wut["precision"] == "schematic"
-    assert "31.82" in wut["source"] and "http" in wut["source"]
+    assert "31.82" in wut["source"]
+    assert "http" in wut["source"]
     assert wut["note"].startswith("SCHEMATIC:")
     area = gpd.GeoSeries([wut.geometry], crs="EPSG:4326").to_crs("EPSG:32650").area.iloc[0]
     assert area / 1e6 == pytest.approx(31.82, rel=5e-3)
@@ -239,10 +245,12 @@ def test_anchors_from_frame_takes_any_named_frame():
         crs="EPSG:32650",
     )
     points = inputs.anchors_from_frame(frame)
-    assert points["name"].tolist() == ["乙"] and points["kind"].tolist() == ["landmark"]
+    assert points["name"].tolist() == ["乙"]
+    assert points["kind"].tolist() == ["landmark"]
     both = inputs.anchors_from_frame(frame, polygons=True)
     assert both["name"].tolist() == ["甲", "乙"]
-    assert both.crs.to_epsg() == 4326 and (both.geom_type == "Point").all()
+    assert both.crs.to_epsg() == 4326
+    assert (both.geom_type == "Point").all()
     assert inputs.anchors_from_frame(frame, kind="port")["kind"].tolist() == ["port"]
     with pytest.raises(DataError, match="no 'name' column"):
         inputs.anchors_from_frame(frame.drop(columns="name"))
@@ -283,7 +291,8 @@ def test_broken_no_fly_files_name_the_file(tmp_path, text, message):
     path = write(tmp_path, text)
     with pytest.raises(DataError, match=message) as info:
         constraints.read_no_fly(path)
-    assert str(path) in str(info.value) and "\n" not in str(info.value)
+    assert str(path) in str(info.value)
+    assert "\n" not in str(info.value)
 
 
 def test_missing_no_fly_file(tmp_path):
@@ -350,7 +359,8 @@ def test_cli_json_shape(capsys):
     assert {"area_share", "demand_share", "per_network"} <= set(doc["coverage"])
     assert set(doc["coverage"]["per_network"]) == {"manned", "cargo", "drone"}
     assert 0 < doc["coverage"]["area_share"] <= doc["coverage"]["demand_share"] + 1
-    assert doc["solver"] == "greedy" and isinstance(doc["seconds"], float)
+    assert doc["solver"] == "greedy"
+    assert isinstance(doc["seconds"], float)
     assert doc["route"]["features"][0]["properties"]["kind"] == "air_route"
 
 
@@ -359,9 +369,11 @@ def test_cli_writes_rfc7946_files(tmp_path, capsys):
     assert "12 proposed landing points" in capsys.readouterr().out
     sites = json.loads((tmp_path / "low_altitude_proposed.geojson").read_text(encoding="utf-8"))
     rings = json.loads((tmp_path / "service_areas.geojson").read_text(encoding="utf-8"))
-    assert "crs" not in sites and "crs" not in rings
+    assert "crs" not in sites
+    assert "crs" not in rings
     kinds = [f["properties"]["kind"] for f in sites["features"]]
-    assert kinds.count("landing_point") == 12 and kinds.count("air_route") == 1
+    assert kinds.count("landing_point") == 12
+    assert kinds.count("air_route") == 1
     ring = rings["features"][0]["geometry"]["coordinates"][0]
     assert shapely.LinearRing(ring).is_ccw
     assert all(len(str(c).split(".")[-1]) <= 6 for c in ring[0])
@@ -412,7 +424,8 @@ def test_cli_exact_json_keeps_stdout_clean():
     )
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
-    assert doc["solver"] == "exact" and doc["solver_details"]["warm_start"] is True
+    assert doc["solver"] == "exact"
+    assert doc["solver_details"]["warm_start"] is True
     assert doc["solver_details"]["time_limit_s"] == 20.0  # as HiGHS reports its option
     assert doc["status"] in {"Optimal", "Time limit reached"}
 
@@ -436,8 +449,10 @@ def test_a_custom_district_without_neighbours_has_no_border_or_route(config):
         anchors=anchors,
         allow_parks=True,
     )
-    assert result.constraints.empty and result.route.empty
-    assert result.sites.within(square).all() and len(result.sites) == 4
+    assert result.constraints.empty
+    assert result.route.empty
+    assert result.sites.within(square).all()
+    assert len(result.sites) == 4
     # 36 grid candidates (6 x 6 at 500 m) plus the port anchor
     assert len(result.candidates) == 37
     assert result.to_json()["route"] == {"type": "FeatureCollection", "features": []}
@@ -532,7 +547,8 @@ def test_the_landing_page_keywords_keep_working():
     result = siting.site_landing_points(
         n=10, radius_m=800.0, spacing_m=900.0, solver="greedy", time_limit_s=30.0, allow_parks=True
     )
-    assert len(result.sites) == 10 and result.params["allow_parks"] is True
+    assert len(result.sites) == 10
+    assert result.params["allow_parks"] is True
     assert not result.constraints["kind"].eq("park").any()
 
 
@@ -568,7 +584,8 @@ def test_rules_file_numbers_are_validated_naming_file_and_field(tmp_path, old, n
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     with pytest.raises(SpecError) as info:
         rules.load_config(path)
-    assert str(info.value).startswith("siting.toml: ") and message in str(info.value)
+    assert str(info.value).startswith("siting.toml: ")
+    assert message in str(info.value)
     assert "\n" not in str(info.value)
 
 
@@ -630,7 +647,8 @@ def test_stations_inside_are_measured_when_the_file_was_not_made_for_the_polygon
         [lonlat(X0, Y0), lonlat(X0 + 3000, Y0), lonlat(X0 + 3000, Y0 + 3000), lonlat(X0, Y0 + 3000)]
     )
     small = inputs.load_area(boundary=square)
-    assert small.inside_column == "" and small.border is None
+    assert small.inside_column == ""
+    assert small.border is None
     stations = inputs.default_anchors(config, small)
     stations = stations[stations["kind"].isin(["metro_station", "metro_interchange"])]
     assert stations.within(square).all()
@@ -660,7 +678,8 @@ def test_no_district_is_named_in_the_siting_code():
 def test_sources_say_where_the_border_and_sites_come_from(coarse, area):
     buffer = coarse.constraints.set_index("id").loc["constraint.border_buffer"]
     assert buffer["source"] == area.border_source
-    assert buffer["kind"] == "constraint" and buffer["status"] == "existing"
+    assert buffer["kind"] == "constraint"
+    assert buffer["status"] == "existing"
     assert coarse.sites["source"].str.contains("siting.toml").all()
     assert coarse.params["district"] == area.record.id
 
@@ -675,23 +694,28 @@ def proposal(tmp_path_factory) -> tuple[gpd.GeoDataFrame, Path]:
 def test_the_proposal_is_one_frame_in_the_feature_schema(proposal, config):
     frame, _ = proposal
     assert list(frame.columns) == [*FEATURE_COLUMNS, "geometry"]
-    assert frame.crs.to_epsg() == 4326 and frame["id"].is_unique
+    assert frame.crs.to_epsg() == 4326
+    assert frame["id"].is_unique
     kinds = frame["kind"].value_counts().to_dict()
     assert kinds == {"landing_point": 100, "service_area": 100, "air_route": 1}
-    assert set(frame["status"]) == {"proposed"} and set(frame["precision"]) == {"schematic"}
+    assert set(frame["status"]) == {"proposed"}
+    assert set(frame["precision"]) == {"schematic"}
     assert set(frame["layer"]) == {"low_altitude"}
     sites = frame[frame["kind"] == "landing_point"]
     counts = sites["id"].str.split(".").str[1].value_counts().to_dict()
     assert counts == {net.key: net.count for net in config.networks}
     first = sites.set_index("id").loc["landing.manned.012"]
-    assert first["name"] == "载人起降点 12" and first["name_en"] == "Manned landing point 12"
-    assert "载人" in first["note"] and "network manned" in first["note"]
+    assert first["name"] == "载人起降点 12"
+    assert first["name_en"] == "Manned landing point 12"
+    assert "载人" in first["note"]
+    assert "network manned" in first["note"]
     assert first["source"].startswith("proposed from the rules districts/luohu/siting.toml: ")
     assert "greedy + 1-swap" in first["source"]
     assert (sites.geom_type == "Point").all()
     discs = frame[frame["kind"] == "service_area"]
     assert (discs["id"] == sites["id"].to_numpy() + ".service_area").all()
-    assert frame["mentions"].dtype == "int64" and set(frame["report_excerpt"]) == {""}
+    assert frame["mentions"].dtype == "int64"
+    assert set(frame["report_excerpt"]) == {""}
 
 
 def test_a_second_call_is_served_from_the_cache(proposal, monkeypatch):
@@ -699,9 +723,11 @@ def test_a_second_call_is_served_from_the_cache(proposal, monkeypatch):
 
     frame, folder = proposal
     files = list(folder.glob("proposed_luohu_*.geojson"))
-    assert len(files) == 1 and not list(folder.glob(".*.tmp"))
+    assert len(files) == 1
+    assert not list(folder.glob(".*.tmp"))
     doc = json.loads(files[0].read_text(encoding="utf-8"))
-    assert len(doc["features"]) == len(frame) and "crs" not in doc
+    assert len(doc["features"]) == len(frame)
+    assert "crs" not in doc
 
     def rerun(**_kwargs):
         raise AssertionError("the siting ran again with unchanged inputs")
@@ -730,7 +756,8 @@ def test_changing_a_rule_byte_invalidates_the_cache(tmp_path, monkeypatch):
     text = rules_file.read_text(encoding="utf-8")
     rules_file.write_text(text.replace("radius_m = 500.0", "radius_m = 600.0"), encoding="utf-8")
     wider = siting.proposed_network(cache_dir=cache)
-    assert len(calls) == 2 and len(list(cache.glob("*.geojson"))) == 2
+    assert len(calls) == 2
+    assert len(list(cache.glob("*.geojson"))) == 2
     assert not wider.equals(first)
     rules_file.write_text(text + "\n", encoding="utf-8")  # one byte, a blank line
     siting.proposed_network(cache_dir=cache)
@@ -744,8 +771,10 @@ def test_the_cache_key_covers_every_input(tmp_path, config):
 
     facts = load_facts(facts_dir())
     files = inputs.input_files(config, facts)
-    assert config.path in files and facts.path(facts.stations.file) in files
-    assert facts.path(facts.boundaries.file) in files and facts.path("point_facts.csv") in files
+    assert config.path in files
+    assert facts.path(facts.stations.file) in files
+    assert facts.path(facts.boundaries.file) in files
+    assert facts.path("point_facts.csv") in files
     record = inputs.load_area().record
     key = cache.cache_key(files, record, {"n": 100})
     assert key == cache.cache_key(files, record, {"n": 100})

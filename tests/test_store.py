@@ -90,7 +90,8 @@ def test_default_path_is_in_the_user_dir(tmp_path, monkeypatch):
 
 def test_a_missing_store_is_empty_and_reading_creates_nothing(store):
     frame = store.locations()
-    assert frame.empty and frame.crs.to_epsg() == 4326
+    assert frame.empty
+    assert frame.crs.to_epsg() == 4326
     assert list(frame.columns) == [
         "id",
         "note",
@@ -123,7 +124,8 @@ def test_save_replaces_by_id_and_keeps_every_field(store):
         "located",
         "CC-BY-4.0",
     )
-    assert row.geometry.geom_type == "Polygon" and row.saved_at.endswith("+00:00")
+    assert row.geometry.geom_type == "Polygon"
+    assert row.saved_at.endswith("+00:00")
 
 
 def test_gdal_reads_the_store_as_a_geopackage(store):
@@ -177,14 +179,16 @@ def test_save_many_is_all_or_nothing(store):
 def test_a_bad_location_is_one_line_naming_the_field(store, location, message):
     with pytest.raises(DataError, match=message) as err:
         store.save(location)
-    assert "\n" not in str(err.value) and "np.float64" not in str(err.value)
+    assert "\n" not in str(err.value)
+    assert "np.float64" not in str(err.value)
     assert not store.path.exists() or store.locations().empty
 
 
 def test_nul_and_three_dimensions_are_stored_plainly(store):
     store.save(Location("a", Point(114.1, 22.5, 30), note="before\x00after"))
     (row,) = store.locations().itertuples()
-    assert row.note == "beforeafter" and not row.geometry.has_z
+    assert row.note == "beforeafter"
+    assert not row.geometry.has_z
 
 
 def test_eight_threads_saving_25_each_keep_all_200(store):
@@ -205,7 +209,8 @@ def test_eight_threads_saving_25_each_keep_all_200(store):
         thread.join()
     assert errors == []
     frame = store.locations()
-    assert len(frame) == 200 and frame["id"].is_unique
+    assert len(frame) == 200
+    assert frame["id"].is_unique
     assert _ogrinfo_count(store.path) == 200
 
 
@@ -306,7 +311,8 @@ def test_a_broken_old_file_is_one_line_naming_it_and_nothing_is_imported(store):
         store.locations()
     msg = str(err.value)
     assert msg.startswith(f"{legacy}: features[1].geometry: coordinates are not finite")
-    assert "np.float64" not in msg and "\n" not in msg
+    assert "np.float64" not in msg
+    assert "\n" not in msg
     legacy.write_text(json.dumps({"type": "FeatureCollection", "features": [_feature("zone.b")]}))
     assert list(store.locations()["id"]) == ["zone.b"]  # fixed: imported now
 
@@ -397,7 +403,8 @@ def test_a_broken_store_is_one_line_and_left_untouched(tmp_path, case):
     with pytest.raises(DataError) as err:
         store.locations()
     msg = str(err.value)
-    assert msg.startswith(str(path)) and "\n" not in msg, msg
+    assert msg.startswith(str(path)), msg
+    assert "\n" not in msg, msg
     assert re.search(message, msg), msg
     with pytest.raises(DataError):  # saving into it is refused, not a repair
         store.save(Location("zone.new", Point(114.1, 22.55)))

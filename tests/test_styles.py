@@ -8,12 +8,34 @@ from shapely.geometry import LineString, Point, Polygon
 
 from layers.styles import KINDS, legend_entries, style_for
 
-ALL_KINDS = (
-    "district neighbour_district subdistrict community park hk_border axis belt cluster port "
-    "metro_line "
-    "metro_station metro_project road tunnel interchange zone project school greenway landmark "
-    "landing_point air_route railway_station constraint service_area"
-).split()
+ALL_KINDS = [
+    "district",
+    "neighbour_district",
+    "subdistrict",
+    "community",
+    "park",
+    "hk_border",
+    "axis",
+    "belt",
+    "cluster",
+    "port",
+    "metro_line",
+    "metro_station",
+    "metro_project",
+    "road",
+    "tunnel",
+    "interchange",
+    "zone",
+    "project",
+    "school",
+    "greenway",
+    "landmark",
+    "landing_point",
+    "air_route",
+    "railway_station",
+    "constraint",
+    "service_area",
+]
 
 
 def test_every_kind_has_a_style():
@@ -35,14 +57,17 @@ def test_existing_located_is_solid_planned_and_proposed_dashed():
     assert style_for("metro_line", "existing", "located")["dashArray"] is None
     planned = style_for("metro_line", "planned", "located")["dashArray"]
     proposed = style_for("metro_line", "proposed", "located")["dashArray"]
-    assert planned and proposed and planned != proposed
+    assert planned
+    assert proposed
+    assert planned != proposed
     assert style_for("road", "under_construction", "surveyed")["dashArray"]
 
 
 def test_schematic_is_dashed_and_translucent():
     located = style_for("cluster", "existing", "located")
     schematic = style_for("cluster", "existing", "schematic")
-    assert located["dashArray"] is None and schematic["dashArray"]
+    assert located["dashArray"] is None
+    assert schematic["dashArray"]
     assert schematic["fillOpacity"] < located["fillOpacity"]
     assert schematic["opacity"] < located["opacity"]
 

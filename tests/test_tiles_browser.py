@@ -118,7 +118,8 @@ def test_standalone_map_draws_its_mbtiles_under_the_features(browser, standalone
     assert tiles_z < overlay_z
     credit = page.locator(".leaflet-control-attribution").inner_text()
     assert "测试瓦片 <b>Test</b> & {{ 7*7 }}" in credit  # text, escaped once, not run
-    assert blocked == [] and errors == []
+    assert blocked == []
+    assert errors == []
     page.close()
 
 
@@ -185,6 +186,7 @@ def test_app_serves_the_mbtiles_basemap_from_localhost(browser, app_url, app_cou
         assert tiles_z < overlay_z
         assert "测试瓦片 <b>Test</b>" in frame.locator(".leaflet-control-attribution").inner_text()
         assert session.blocked == [], session.blocked
-        assert session.errors == [] and session.dialogs == []
+        assert session.errors == []
+        assert session.dialogs == []
     finally:
         session.close()

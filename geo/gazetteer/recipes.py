@@ -7,6 +7,7 @@ All measuring and buffering happens in UTM 50N (EPSG:32650); results are WGS-84 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -77,7 +78,7 @@ def north_of(line: LineString, clip: BaseGeometry) -> BaseGeometry:
     """The part of ``clip`` north of a west-to-east polyline (extended to leave ``clip``)."""
     m_line, m_clip = gg.to_metric(line), gg.to_metric(clip)
     xs = [c[0] for c in m_line.coords]
-    if any(b <= a for a, b in zip(xs, xs[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(xs)):
         raise DataError("north_of: anchors must run strictly west to east")
     minx, miny, maxx, maxy = m_clip.bounds
     pad = (maxx - minx) + (maxy - miny)

@@ -33,9 +33,9 @@ from geo.locate.read import Features, full_bounds, layer_meta, open_source, read
 from geo.locate.text import EncodingGuess, shown
 
 __all__ = [
+    "MAX_AWAY_M",
     "Context",
     "DatumCheck",
-    "MAX_AWAY_M",
     "LocateResult",
     "Option",
     "Proposal",

@@ -23,7 +23,7 @@ from geo.locate.read import Features, Source
 from geo.locate.text import clean_name
 from geo.osm import parse_other_tags, read_osm_features, read_osm_routes
 
-__all__ = ["HINT_TAGS", "read_osm", "osm_licence"]
+__all__ = ["HINT_TAGS", "osm_licence", "read_osm"]
 
 #: tags that say what a feature is (kept in ``hint``)
 HINT_TAGS = (

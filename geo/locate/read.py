@@ -38,9 +38,9 @@ __all__ = [
     "LayerInfo",
     "LayerMeta",
     "Source",
+    "full_bounds",
     "layer_meta",
     "open_source",
-    "full_bounds",
     "read_features",
 ]
 

@@ -70,10 +70,7 @@ class Limit:
         number = _number(value)
         ok = False
         if number is not None and math.isfinite(number) and number <= self.high:
-            if self.integer:
-                ok = number.is_integer() and number >= self.low
-            else:
-                ok = number > self.low
+            ok = number.is_integer() and number >= self.low if self.integer else number > self.low
         if ok:
             return None
         shown = f"{value:g}" if isinstance(value, float | np.floating) else repr(value)

@@ -87,7 +87,7 @@ def gauss_kruger_epsg(lon: float) -> int:
     OptionError
         Outside China's zones (central meridians 75°E–135°E).
     """
-    cm = int(round(lon / 3.0)) * 3
+    cm = round(lon / 3.0) * 3
     if not _GK_CM0 <= cm <= _GK_LAST_CM:
         raise OptionError(f"longitude {lon:.3f} has no CGCS2000 3° Gauss–Krüger zone (75°E–135°E)")
     return _GK_FIRST + (cm - _GK_CM0) // 3

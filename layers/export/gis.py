@@ -61,7 +61,7 @@ def write_gpkg(
     titles = getattr(layers, "titles", {})
 
     def style(name: str, gdf: gpd.GeoDataFrame) -> str | None:
-        if not len(gdf) or not STYLE_COLUMNS <= set(gdf.columns) or not drawn_mask(gdf).any():
+        if not len(gdf) or not set(gdf.columns) >= STYLE_COLUMNS or not drawn_mask(gdf).any():
             return None  # nothing drawn or nothing to style by: QGIS's default look
         return qml_text(gdf, labels=labels, tag=name)
 

@@ -328,7 +328,9 @@ def write_qgis(
     gpkg = write_gpkg(layer_set, folder / GPKG_NAME)
     xml = project_xml(layer_set, crs, title=title)
     target = folder / PROJECT_NAME
-    with atomic_path(target) as tmp:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr(Path(PROJECT_NAME).with_suffix(".qgs").name, xml)
+    with (
+        atomic_path(target) as tmp,
+        zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf,
+    ):
+        zf.writestr(Path(PROJECT_NAME).with_suffix(".qgs").name, xml)
     return [gpkg, target]

@@ -386,7 +386,7 @@ def style_elements(
                 r.kind,
                 r.status,
                 r.precisions,
-            )  # fmt: skip
+            )
             for r in rules
         ]
     renderer = _renderer(rules, tag=tag)

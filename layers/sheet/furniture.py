@@ -75,7 +75,7 @@ def draw_scale(
                 edgecolor="black",
                 linewidth=0.5,
                 gid=f"scalebar-seg-{i}",
-            )  # fmt: skip
+            )
         )
     small = fonts["small"]
     ax.text(x, y - 0.8 * k, "0", ha="center", va="top", fontsize=small, fontproperties=font)

@@ -64,7 +64,7 @@ def _swatch(ax: Axes, entry: dict[str, Any], box: Box, k: float) -> None:
                 linewidth=min(s["width"], 3.2 * k),
                 linestyle=s["linestyle"],
                 solid_capstyle="butt",
-            )  # fmt: skip
+            )
         )
     elif entry["shape"] == Shape.POINT.value:
         face = s["face"] if s["face"][3] > 0 else "white"
@@ -84,7 +84,7 @@ def _swatch(ax: Axes, entry: dict[str, Any], box: Box, k: float) -> None:
                 linewidth=min(s["width"], 1.6 * k),
                 linestyle=s["linestyle"],
                 hatch=s["hatch"],
-            )  # fmt: skip
+            )
         )
 
 

@@ -368,11 +368,10 @@ def compose(
             fonts=lay.fonts, k=k, lang=lang,
         )  # fmt: skip
         if options.inset and boundaries is not None:
-            if True:
-                draw_inset(
-                    fig, (W, H), lay.inset.inset(lay.pad), district, bounds, frame=boundaries,
-                    font=font, size=lay.fonts["small"], lang=lang,
-                )  # fmt: skip
+            draw_inset(
+                fig, (W, H), lay.inset.inset(lay.pad), district, bounds, frame=boundaries,
+                font=font, size=lay.fonts["small"], lang=lang,
+            )  # fmt: skip
         draw_notes(
             paper_ax, lay.notes, _notes(district, crs, attributions, unlocated, lang), font=font,
             fonts=lay.fonts, pad=lay.pad, k=k,
