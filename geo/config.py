@@ -27,6 +27,7 @@ __all__ = [
     "Frozen",
     "chosen",
     "load_model",
+    "parse_document",
     "parse_model",
     "read_text",
     "where",
@@ -90,7 +91,9 @@ def _depth_ok(text: str) -> bool:
     return deepest <= MAX_DEPTH * 4
 
 
-def _document(text: str, *, name: str, fmt: str) -> Any:
+def parse_document(text: str, *, name: str, fmt: str) -> Any:
+    """``text`` as JSON or TOML (``fmt``), refusing deep nesting; one-line :class:`DataError`
+    naming ``name`` otherwise (the one decoder of every configuration and GeoJSON file)."""
     if not _depth_ok(text):
         raise DataError(f"{name}: nested too deeply (more than {MAX_DEPTH} levels)")
     try:
@@ -144,7 +147,7 @@ def parse_model(
         One line: the file, the field and what is wrong (``+N more`` when there are several).
     """
     try:
-        doc = _document(text.removeprefix("\ufeff"), name=name, fmt=fmt)
+        doc = parse_document(text.removeprefix("\ufeff"), name=name, fmt=fmt)
     except DataError as exc:
         raise error(str(exc)) from None
     if not isinstance(doc, dict):

@@ -20,7 +20,6 @@ than read as lon/lat.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from pyproj.exceptions import CRSError
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from geo.config import parse_document
 from geo.errors import DataError
 
 __all__ = [
@@ -110,14 +110,7 @@ def _document(data: bytes, name: str, max_bytes: int) -> Any:
         raise DataError(f"{name}: not UTF-8 text at byte {exc.start} (expected GeoJSON)") from None
     if _nesting(data) > MAX_NESTING:
         raise DataError(f"{name}: nested too deeply (more than {MAX_NESTING} levels)")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataError(
-            f"{name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
-    except RecursionError:
-        raise DataError(f"{name}: nested too deeply") from None
+    return parse_document(text, name=name, fmt="json")
 
 
 def _shown(value: Any, limit: int = 60) -> str:

@@ -61,6 +61,18 @@ def build_with_progress(spec_path=None, *, district=None, evidence=None):
         )
 
 
+def layers_from_args(args: argparse.Namespace):
+    """The layers a drawing command shows: a published build (``--layers-dir``) as it was
+    built, or a build from ``--spec``/``--district``/``--report``."""
+    if getattr(args, "layers_dir", None):
+        from layers.export import read_build
+
+        if getattr(args, "report", None):
+            print("note: --report is ignored with --layers-dir (the build has its evidence)")
+        return read_build(args.layers_dir)
+    return build_from_args(args)
+
+
 def build_from_args(args: argparse.Namespace):
     """``--spec``, ``--district`` and ``--report`` -> the built layers."""
     return build_with_progress(

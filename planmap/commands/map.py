@@ -9,8 +9,8 @@ from planmap.commands._common import (
     add_district,
     add_report,
     add_spec,
-    build_from_args,
     check_out,
+    layers_from_args,
 )
 
 
@@ -41,18 +41,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from layers.export import atomic_write_text, read_build
+    from layers.export import atomic_write_text
     from layers.map import basemap_info, make_map, page_html
     from layers.map.tiles import for_page, page_folder
 
     check_out(args.out, folder=False)
     info = basemap_info(args.basemap)  # an unknown or broken basemap fails before the build
-    if args.layers_dir:
-        if args.report:
-            print("note: --report is ignored with --layers-dir (the build has its evidence)")
-        layers = read_build(args.layers_dir)
-    else:
-        layers = build_from_args(args)
+    layers = layers_from_args(args)
     base = None
     if info.name == "context" and layers.district is not None:
         from geo.gazetteer import load_gazetteer

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from planmap.commands._common import add_district, add_report, add_spec, build_from_args
+from planmap.commands._common import add_district, add_report, add_spec, layers_from_args
 
 #: the steps of layers.sheet.compose, then the save
 _STEPS = ("extent", "base", "layers", "labels", "legend", "furniture", "saving")
@@ -94,14 +94,7 @@ def run(args: argparse.Namespace) -> int:
             raise OptionError("--status: no status named (the selection is empty)")
     cjk_font()
 
-    if args.layers_dir:
-        from layers.export import read_build
-
-        if args.report:
-            print("note: --report is ignored with --layers-dir (the build has its evidence)")
-        layers = read_build(args.layers_dir)
-    else:
-        layers = build_from_args(args)
+    layers = layers_from_args(args)
     if names is None:
         names = [layer.name for layer in layers.layers if layer.visible]
     unknown = [n for n in names if n not in layers]
