@@ -233,6 +233,8 @@ def _geometry(doc: Any, where: str, code: int | None, budget: _Budget) -> BaseGe
             )
         if not shapely.is_valid(geom):
             geom = _highest_dimension(shapely.make_valid(geom))
+    except DataError:
+        raise  # already one line naming the feature (DataError is a ValueError)
     except (ValueError, TypeError, IndexError) as exc:
         raise DataError(f"{where}: broken geometry ({' '.join(str(exc).split())[:120]})") from None
     except shapely.errors.GEOSException as exc:
@@ -299,6 +301,9 @@ def read_features(
             props = {}
         if not isinstance(props, dict):
             raise DataError(f"{where}.properties: not an object")
+        fid = props.get("id")
+        if isinstance(fid, str) and fid.strip() and len(fid) <= 80:
+            where = f"{where} ({fid.strip()})"  # the planner knows the feature by its id
         geom = _geometry(feat.get("geometry"), where, code, budget)
         out.append(GeoJSONFeature(i, feat.get("id"), props, geom))
     return GeoJSONFile(out, crs=f"EPSG:{code}" if code is not None else None)

@@ -33,8 +33,11 @@ def test_an_overrides_file_error_names_the_file_and_prints_plain_numbers(tmp_pat
     with pytest.raises(DataError) as err:
         UserStore(tmp_path / "store.gpkg").import_geojson(legacy)
     message = str(err.value)
-    assert message.startswith(f"{legacy}: zone.x.geometry: coordinates are not lon/lat")
-    assert "(bounds (1140.1, 22.5, 1140.1, 22.5))" in message
+    assert message.startswith(
+        f"{legacy}: features[0] (zone.x).geometry: coordinates are not lon/lat"
+    ), message
+    assert message.count(str(legacy)) == 1, message
+    assert "(bounds (1140.1, 22.5, 1140.1, 22.5);" in message
     assert "np." not in message
     assert "\n" not in message
 

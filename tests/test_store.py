@@ -310,7 +310,7 @@ def test_a_broken_old_file_is_one_line_naming_it_and_nothing_is_imported(store):
     with pytest.raises(DataError) as err:
         store.locations()
     msg = str(err.value)
-    assert msg.startswith(f"{legacy}: features[1].geometry: coordinates are not finite")
+    assert msg.startswith(f"{legacy}: features[1] (zone.a).geometry: coordinates are not finite")
     assert "np.float64" not in msg
     assert "\n" not in msg
     legacy.write_text(json.dumps({"type": "FeatureCollection", "features": [_feature("zone.b")]}))
