@@ -15,6 +15,8 @@ Layer names must be valid in every output: a GeoJSON file name, a GeoPackage tab
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -34,6 +36,11 @@ WINDOWS_DEVICES = frozenset(
 )
 
 
+#: the alphabet and length of a spec layer's name
+SPEC_NAME = r"^[a-z][a-z0-9_]*$"
+SPEC_NAME_MAX = 48
+
+
 def output_name_problem(name: str) -> str | None:
     """What makes ``name`` unusable as a layer in some output, or None.
 
@@ -41,11 +48,13 @@ def output_name_problem(name: str) -> str | None:
     (:func:`layers.export.gpkg.check_table_name`: ``gpkg_``, ``rtree_``, ``sqlite_``,
     ``layer_styles``), a file name on every system (:func:`layers.export.shapefile.check_file_name`,
     Windows device names), and a DXF layer with its longest status/precision suffix
-    (:func:`layers.export.dxf.check_layer_name`).
+    (:func:`layers.export.dxf.check_layer_name`). A name of the spec's own alphabet
+    (:data:`SPEC_NAME`, at most :data:`SPEC_NAME_MAX` characters) is always a valid DXF layer
+    name, so ezdxf (a third of a second to import) is loaded only for other names;
+    ``tests/test_spec.py`` checks that claim against ezdxf itself.
     """
     from geo.errors import DataError
     from geo.model import Precision
-    from layers.export.dxf import cad_layer_name, check_layer_name
     from layers.export.gpkg import check_table_name
     from layers.export.shapefile import check_file_name
 
@@ -53,14 +62,18 @@ def output_name_problem(name: str) -> str | None:
         return f"'{name}' starts with a prefix GeoPackage reserves ({', '.join(RESERVED_PREFIXES)})"
     if name.lower() in WINDOWS_DEVICES:
         return f"'{name}' is a device name on Windows and cannot name a file there"
-    longest = cad_layer_name(
-        name, Status.UNDER_CONSTRUCTION.value, max(Precision.values(), key=len)
-    )
-    for check, value in (
+    checks: list[tuple[Callable[[str], object], str]] = [
         (check_table_name, name),
         (check_file_name, name),
-        (check_layer_name, longest),
-    ):
+    ]
+    if not (re.fullmatch(SPEC_NAME, name) and len(name) <= SPEC_NAME_MAX):
+        from layers.export.dxf import cad_layer_name, check_layer_name
+
+        longest = cad_layer_name(
+            name, Status.UNDER_CONSTRUCTION.value, max(Precision.values(), key=len)
+        )
+        checks.append((check_layer_name, longest))
+    for check, value in checks:
         try:
             check(value)
         except DataError as exc:
@@ -86,7 +99,7 @@ class Select(Frozen):
 class LayerSpec(Frozen):
     """One layer: its name, title, group, default visibility, drawing rank and places."""
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=48)
+    name: str = Field(pattern=SPEC_NAME, max_length=SPEC_NAME_MAX)
     title: str = Field(min_length=1, max_length=200)
     group: chosen(LayerGroup)  # type: ignore[valid-type]
     visible: bool = True

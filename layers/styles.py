@@ -17,8 +17,25 @@ from typing import Any
 
 from geo.model import Kind, Label, Precision, Shape, Status
 
+#: kinds named on the map (and on sheets, in QGIS and DXF), in priority order: where two
+#: labels overlap at the current zoom, the later one is hidden (the district before its ports,
+#: ports before zones, …)
+LABEL_KINDS = tuple(
+    k.value
+    for k in (
+        Kind.DISTRICT,
+        Kind.PORT,
+        Kind.RAILWAY_STATION,
+        Kind.CLUSTER,
+        Kind.ZONE,
+        Kind.NEIGHBOUR_DISTRICT,
+        Kind.SUBDISTRICT,
+    )
+)
+
 __all__ = [
     "KINDS",
+    "LABEL_KINDS",
     "SCHEMATIC_DASH",
     "WITHIN_DASH",
     "KindStyle",

@@ -259,8 +259,14 @@ def test_features_are_where_wgs84_puts_them_not_gcj02(a3, luohu):
 # -- the PNG --------------------------------------------------------------------------------
 
 
+SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+
+
 def test_png_map_frame_is_not_blank(a3):
     sheet, files = a3
+    SHOTS.mkdir(parents=True, exist_ok=True)  # to look at: would a planner use this sheet?
+    shutil.copy(files["png"], SHOTS / "sheet_luohu_a3.png")
+    shutil.copy(files["pdf"], SHOTS / "sheet_luohu_a3.pdf")
     img = np.asarray(Image.open(files["png"]).convert("RGB"))
     frame = sheet.layout.map
     W, H = sheet.layout.paper.width_mm, sheet.layout.paper.height_mm

@@ -91,3 +91,25 @@ def test_missing_and_non_utf8_files(tmp_path):
     bad.write_bytes(GOOD.encode("gb18030"))
     with pytest.raises(SpecError, match=r"gbk.toml: not UTF-8"):
         load_spec(bad)
+
+
+def test_every_spec_layer_name_is_a_valid_dxf_layer_name_for_ezdxf():
+    """The spec skips ezdxf for names of its own alphabet: prove that on ezdxf itself, with the
+    longest name and every character, under the longest status/precision suffix."""
+    import string
+
+    from ezdxf.lldxf.validator import is_valid_layer_name
+
+    from geo.model import Precision
+    from layers.export.dxf import cad_layer_name
+    from layers.spec import SPEC_NAME_MAX, output_name_problem
+
+    suffix = (Status.UNDER_CONSTRUCTION.value, max(Precision.values(), key=len))
+    alphabet = string.ascii_lowercase + string.digits + "_"
+    names = ["a" + alphabet[i : i + SPEC_NAME_MAX - 1] for i in range(len(alphabet))]
+    names.append("a" * SPEC_NAME_MAX)
+    for name in names:
+        assert is_valid_layer_name(cad_layer_name(name, *suffix)), name
+        assert output_name_problem(name) is None, name
+    # outside the alphabet the DXF rule is still asked
+    assert output_name_problem("bad|name") is not None

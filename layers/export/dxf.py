@@ -50,8 +50,7 @@ from geo.model import Status, drawn_mask
 from layers.export.atomic import atomic_path
 from layers.export.crs import ExportCrs
 from layers.layerset import LayerSet
-from layers.map.labels import LABEL_KINDS
-from layers.styles import style_for
+from layers.styles import LABEL_KINDS, style_for
 
 __all__ = [
     "PLOT_SCALE",

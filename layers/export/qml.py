@@ -10,7 +10,7 @@ Symbols translate Leaflet's path options, in screen pixels, to QGIS millimetres 
 colour and opacity, line width, the dash array (QGIS custom dashes, ``customdash`` in mm),
 translucent fills, circle markers (diameter = 2 × radius); ``within`` areas are an outline and
 a line-pattern hatch, never a fill. Labels (the kinds the web map names,
-:data:`layers.map.labels.LABEL_KINDS`) use a CJK font with fallbacks.
+:data:`layers.styles.LABEL_KINDS`) use a CJK font with fallbacks.
 
 The XML follows what QGIS 3.22 itself writes (``QgsMapLayer.saveNamedStyle``): ``renderer-v2
 type="RuleRenderer"`` with ``rules``/``symbols``, symbol layers carrying both the
@@ -29,8 +29,7 @@ from typing import Any
 import geopandas as gpd
 
 from geo.model import Precision, Shape, drawn_mask
-from layers.map.labels import LABEL_KINDS
-from layers.styles import legend_entries, style_for
+from layers.styles import LABEL_KINDS, legend_entries, style_for
 
 __all__ = [
     "LABEL_FONTS",

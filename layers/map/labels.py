@@ -6,25 +6,11 @@ import folium
 import geopandas as gpd
 import shapely
 
-from geo.model import Kind, Precision
+from geo.model import Precision
 from layers.map.features import drawable
 from layers.map.page import SafeTemplate, html_text
+from layers.styles import LABEL_KINDS
 
-#: kinds named on the map itself (few and large); the rest are named on hover
-#: kinds named on the map, in priority order: where two labels overlap at the current zoom,
-#: the later one is hidden (the district before its ports, ports before zones, …)
-LABEL_KINDS = tuple(
-    k.value
-    for k in (
-        Kind.DISTRICT,
-        Kind.PORT,
-        Kind.RAILWAY_STATION,
-        Kind.CLUSTER,
-        Kind.ZONE,
-        Kind.NEIGHBOUR_DISTRICT,
-        Kind.SUBDISTRICT,
-    )
-)
 _PRIORITY = {kind: i for i, kind in enumerate(LABEL_KINDS)}
 LABELS_TITLE = "Labels · 标注 Names"
 

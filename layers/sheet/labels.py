@@ -1,6 +1,6 @@
 """Name labels on the map, without overlaps.
 
-The kinds and their priority are the web map's (:data:`layers.map.labels.LABEL_KINDS`: the
+The kinds and their priority are the web map's (:data:`layers.styles.LABEL_KINDS`: the
 district before its ports, ports before zones, …). Labels are placed in priority order (and,
 within a kind, the larger feature first); a point's label tries right, left, above and below
 its marker, an area's sits at a point inside the part of the area within the frame; a label
@@ -19,10 +19,9 @@ import shapely
 
 from geo.errors import OptionError
 from geo.model import Kind, Precision, drawn_mask
-from layers.map.labels import LABEL_KINDS
 from layers.sheet.draw import PX
 from layers.sheet.layout import Box
-from layers.styles import kind_style
+from layers.styles import LABEL_KINDS, kind_style
 
 __all__ = ["Placed", "label_text", "place_labels", "text_size_mm"]
 
