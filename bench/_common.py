@@ -31,7 +31,7 @@ if str(ROOT) not in sys.path:
 from planmap._chromium import (  # noqa: E402  (after the path fix)
     CHROMIUM,
     CHROMIUM_ARGS,
-    is_local,
+    block_offsite,
 )
 
 #: Shenzhen's bounding box (lon/lat) over which synthetic copies are spread
@@ -297,14 +297,4 @@ def offline_page(browser: Any, *, viewport: tuple[int, int] = (1280, 860)) -> tu
     """A new page (own context, empty cache) where every non-local request is aborted."""
     ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
     page = ctx.new_page()
-    blocked: list[str] = []
-
-    def route(r: Any) -> None:
-        if is_local(r.request.url):
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
-    return page, blocked
+    return page, block_offsite(page)

@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as c
 
-from planmap._chromium import free_port, stop, streamlit_command, wait_for_health
+from planmap._chromium import free_port, is_local, stop, streamlit_command, wait_for_health
 
 SESSIONS = 8
 UPLOADS = 4
@@ -91,7 +91,7 @@ async def _new_page(browser):
     page = await ctx.new_page()
 
     async def route(r):
-        if c.is_local(r.request.url):
+        if is_local(r.request.url):
             await r.continue_()
         else:
             await r.abort()

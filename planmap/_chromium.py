@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 from pathlib import Path
+from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
 #: without the background-networking flags Chromium keeps dialling Google's hosts
@@ -36,6 +37,22 @@ _LOCAL = (
 def is_local(url: str) -> bool:
     """Whether a request stays on this machine (everything else is aborted in tests)."""
     return url.startswith(_LOCAL)
+
+
+def block_offsite(target: Any, blocked: list[str] | None = None) -> list[str]:
+    """Abort every request ``target`` (a Playwright page or context) makes off localhost and
+    ``file:``/``data:``; returns the list the aborted URLs are appended to."""
+    seen: list[str] = [] if blocked is None else blocked
+
+    def route(r: Any) -> None:
+        if is_local(r.request.url):
+            r.continue_()
+        else:
+            seen.append(r.request.url)
+            r.abort()
+
+    target.route("**/*", route)
+    return seen
 
 
 def free_port() -> int:

@@ -19,10 +19,11 @@ from layers.store import UserStore
 from planmap._chromium import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    block_offsite,
     free_port,
-    is_local,
     missing,
     must_run,
+    stop,
     streamlit_command,
     wait_for_health,
 )
@@ -61,12 +62,7 @@ def app_url(tmp_path_factory, user_dir):
             pytest.fail(f"streamlit did not start:\n{log.read()[-3000:]}")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
     written = sorted(p.name for p in user_dir.iterdir())
     assert written in ([], ["planmap_user.gpkg"]), f"the app wrote {written}"
@@ -104,14 +100,7 @@ class Session:
         self.page.on("dialog", on_dialog)
         # frames (the map's iframe) raise dialogs through the page too
 
-        def route(r):
-            if is_local(r.request.url):
-                r.continue_()
-            else:
-                self.blocked.append(r.request.url)
-                r.abort()
-
-        self.context.route("**/*", route)
+        block_offsite(self.context, self.blocked)
         # every message the page sends to the Streamlit server (a rerun is one of them)
         self.sent: list[int] = []
         self.page.on(

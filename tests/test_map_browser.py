@@ -11,7 +11,7 @@ from shapely.geometry import LineString, Point
 from test_render import EXPECTED_COUNTS, XSS, layer_set, luohu_layers
 
 from layers.map import DrawTools, make_map
-from planmap._chromium import CHROMIUM, CHROMIUM_ARGS, is_local, missing, must_run
+from planmap._chromium import CHROMIUM, CHROMIUM_ARGS, block_offsite, missing, must_run
 
 pytestmark = pytest.mark.browser
 
@@ -81,14 +81,7 @@ def _open(browser, path: Path, *, shot: str):
 
     page.on("dialog", on_dialog)
 
-    def route(r):
-        if is_local(r.request.url):
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
+    block_offsite(page, blocked)
     page.goto(path.as_uri())
     page.wait_for_function("window.__planmap !== undefined", timeout=15000)
     page.wait_for_timeout(300)
@@ -231,7 +224,7 @@ def test_served_assets_resolve(browser, served):
     bad = []
     page.on("response", lambda r: bad.append(r.url) if r.status >= 400 else None)
     page.on("requestfailed", lambda r: bad.append(r.url))
-    page.route("**/*", lambda r: r.continue_() if is_local(r.request.url) else r.abort())
+    block_offsite(page)
     page.goto(f"{url}/map.html")
     page.wait_for_function("window.__planmap !== undefined", timeout=15000)
     assert page.evaluate("window.__planmap.layerCounts") == EXPECTED_COUNTS

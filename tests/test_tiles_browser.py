@@ -18,10 +18,11 @@ from test_render import EXPECTED_COUNTS, layer_set, luohu_layers
 from tilesets import make_mbtiles
 
 from planmap._chromium import (
+    block_offsite,
     free_port,
-    is_local,
     missing,
     must_run,
+    stop,
     streamlit_command,
     wait_for_health,
 )
@@ -94,17 +95,9 @@ def standalone(configured, tmp_path_factory):
 @in_browser_thread
 def test_standalone_map_draws_its_mbtiles_under_the_features(browser, standalone):
     page = browser.new_page(viewport={"width": 1280, "height": 860})
-    blocked, errors = [], []
+    errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-
-    def route(r):
-        if is_local(r.request.url):
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
+    blocked = block_offsite(page)
     page.goto(standalone.as_uri())
     page.wait_for_function("window.__planmap !== undefined", timeout=15000)
     loaded = _wait_for_tiles(page)
@@ -143,12 +136,7 @@ def app_url(configured, tmp_path_factory):
             pytest.fail(f"streamlit did not start:\n{log.read()[-3000:]}")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
 
 
